@@ -1,0 +1,15 @@
+"""Shared constants: interval level, dimension names, estimand names."""
+
+CI_LEVEL = 0.9
+"""Default probability of central (equal-tailed) credible intervals."""
+
+FORCE, CATEGORY, YEAR, CHAIN, DRAW = "force", "category", "year", "chain", "draw"
+
+ESTIMANDS = ("total", "per_annum", "per_unit_per_annum")
+"""National estimands: total over the period, per year, per unit (force) per year."""
+
+TIDY_COLUMNS = ["category", "estimator", "estimand", "estimate", "lower", "upper", "level"]
+"""Columns of every tidy estimates table (CSV output of ``extent estimate`` and ``extent report``)."""
+
+RHAT_MAX = 1.01
+ESS_MIN = 400

@@ -1,0 +1,183 @@
+"""Immutable, validated input containers.
+
+:class:`ExtentData` holds a *units* table (every unit of the country, searched or not) and a *counts* table
+(one row per searched unit and category). It is validated once, at construction, and copies its inputs so
+that a caller's DataFrames are never changed.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+import xarray as xr
+
+from extent.constants import CATEGORY, FORCE
+from extent.data.schema import COUNTS, UNITS, validate_frame, where
+from extent.exceptions import DataValidationError
+
+
+@dataclass(frozen=True, eq=False)
+class ExtentData:
+    """Units and counts for one national extent problem.
+
+    Build it with :meth:`from_frames` (library) or :func:`extent.data.read_extent_data` (CSV files);
+    both validate every row and raise :class:`~extent.exceptions.DataValidationError` naming source, row and
+    column.
+
+    Attributes
+    ----------
+    units : pandas.DataFrame
+        Indexed by ``unit``; columns ``population`` (> 0), ``population_cv`` (relative uncertainty of the
+        population, 0 = exact), optional ``type`` and any covariates.
+    counts : pandas.DataFrame
+        Columns ``unit``, ``category``, ``cases`` (int), ``records`` (float, NaN when not given), ``years``.
+    name : str
+        A label for reports (e.g. the dataset name).
+    """
+
+    units: pd.DataFrame
+    counts: pd.DataFrame
+    name: str = "data"
+    notes: tuple[str, ...] = field(default=())
+
+    @classmethod
+    def from_frames(
+        cls,
+        units: pd.DataFrame,
+        counts: pd.DataFrame,
+        *,
+        name: str = "data",
+        units_source: str = "units",
+        counts_source: str = "counts",
+        notes: tuple[str, ...] = (),
+    ) -> ExtentData:
+        """Validate and copy a units table and a counts table.
+
+        Parameters
+        ----------
+        units, counts : pandas.DataFrame
+            See the class docstring for the columns. Rows are reported 1-based, in the order given.
+        name : str
+            Label for reports.
+        units_source, counts_source : str
+            Names used in error messages (the CLI passes file names).
+        notes : tuple of str
+            Free-text provenance notes carried into reports.
+        """
+        for frame, source in ((units, units_source), (counts, counts_source)):
+            if not isinstance(frame, pd.DataFrame):
+                raise DataValidationError([f"{source}: expected a pandas DataFrame, got {type(frame).__name__}"])
+        u = validate_frame(units, UNITS, units_source)
+        c = validate_frame(counts, COUNTS, counts_source)
+        _check_counts_against_units(u, c, counts_source)
+
+        u = u.set_index("unit")
+        if "population_cv" not in u:
+            u["population_cv"] = 0.0
+        c["cases"] = c["cases"].astype(np.int64)
+        if "records" not in c:
+            c["records"] = np.nan
+        if "years" not in c:
+            c["years"] = 1.0
+        order = {category: i for i, category in enumerate(dict.fromkeys(c["category"]))}
+        c = c.sort_values("category", key=lambda col: col.map(order), kind="stable").reset_index(drop=True)
+        return cls(units=u, counts=c, name=name, notes=tuple(notes))
+
+    # -- views ---------------------------------------------------------------------------------------------
+    @property
+    def categories(self) -> list[str]:
+        """Categories in order of first appearance in the counts table."""
+        return list(dict.fromkeys(self.counts["category"]))
+
+    @property
+    def n_units(self) -> int:
+        """Number of units (forces) in the country."""
+        return len(self.units)
+
+    @property
+    def searched_units(self) -> list[str]:
+        """Units searched for at least one category, in units-table order."""
+        searched = set(self.counts["unit"])
+        return [u for u in self.units.index if u in searched]
+
+    @property
+    def has_types(self) -> bool:
+        """Whether the units carry a ``type`` with at least two levels."""
+        return "type" in self.units and self.units["type"].nunique() > 1
+
+    def years(self, category: str) -> float:
+        """Length in years of the period searched for ``category``."""
+        return float(self.counts.loc[self.counts["category"] == category, "years"].iloc[0])
+
+    def searched(self, category: str) -> list[str]:
+        """Units searched for ``category``."""
+        return list(self.counts.loc[self.counts["category"] == category, "unit"])
+
+    def to_xarray(self) -> xr.Dataset:
+        """Cases and records as ``(force, category)`` arrays (NaN where not searched) plus unit populations."""
+        cases = self.counts.pivot(index="unit", columns="category", values="cases").reindex(
+            index=self.units.index, columns=self.categories
+        )
+        records = self.counts.pivot(index="unit", columns="category", values="records").reindex_like(cases)
+        return xr.Dataset(
+            {
+                "cases": ((FORCE, CATEGORY), cases.to_numpy(float)),
+                "records": ((FORCE, CATEGORY), records.to_numpy(float)),
+                "population": ((FORCE,), self.units["population"].to_numpy(float)),
+            },
+            coords={FORCE: list(self.units.index), CATEGORY: self.categories},
+            attrs={"name": self.name},
+        )
+
+    def hash(self) -> str:
+        """Short SHA-256 of the validated tables, for provenance records."""
+        h = hashlib.sha256()
+        h.update(pd.util.hash_pandas_object(self.units.reset_index(), index=False).to_numpy().tobytes())
+        h.update(pd.util.hash_pandas_object(self.counts, index=False).to_numpy().tobytes())
+        return h.hexdigest()[:12]
+
+    def subset(self, categories: list[str]) -> ExtentData:
+        """The same units with only the counts of ``categories``."""
+        unknown = [c for c in categories if c not in self.categories]
+        if unknown:
+            raise DataValidationError([f"{self.name}: unknown categor{'ies' if len(unknown) > 1 else 'y'} {unknown}"])
+        counts = self.counts[self.counts["category"].isin(categories)].reset_index(drop=True)
+        return ExtentData(units=self.units.copy(), counts=counts, name=self.name, notes=self.notes)
+
+    def __repr__(self) -> str:
+        return (
+            f"ExtentData({self.name!r}: {self.n_units} units, {len(self.searched_units)} searched, "
+            f"{len(self.categories)} categories, {len(self.counts)} counts)"
+        )
+
+
+def _check_counts_against_units(units: pd.DataFrame, counts: pd.DataFrame, source: str) -> None:
+    problems = []
+    known = set(units["unit"])
+    for i, unit in enumerate(counts["unit"], start=1):
+        if unit not in known:
+            problems.append(f"{where(source, i, 'unit')}: unknown unit {unit!r} (not in the units table)")
+    dup = counts.duplicated(["unit", "category"], keep="first")
+    for i in np.flatnonzero(dup.to_numpy()):
+        r = counts.iloc[i]
+        problems.append(
+            f"{where(source, int(i) + 1, 'category')}: duplicate row for unit {r['unit']!r}, category {r['category']!r}"
+        )
+    if "records" in counts:
+        over = (counts["records"].notna() & (counts["cases"] > counts["records"])).to_numpy()
+        for i in np.flatnonzero(over):
+            r = counts.iloc[i]
+            problems.append(f"{where(source, int(i) + 1, 'cases')}: {r['cases']:g} cases exceed {r['records']:g} records")
+    if "years" in counts:
+        for category, years in counts.groupby("category", sort=False)["years"]:
+            if years.nunique() > 1:
+                i = int(years.index[(years != years.iloc[0]).to_numpy()][0])
+                problems.append(
+                    f"{where(source, i + 1, 'years')}: category {category!r} mixes periods "
+                    f"{sorted(years.unique().tolist())}; give one period length per category"
+                )
+    if problems:
+        raise DataValidationError(problems)

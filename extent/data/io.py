@@ -1,0 +1,48 @@
+"""Reading input tables from CSV files: the only module that touches input files."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+
+from extent.data.containers import ExtentData
+from extent.exceptions import DataValidationError
+
+
+def read_csv(path: str | Path) -> pd.DataFrame:
+    """Read a CSV as text columns (types are checked by the schemas), with clear errors for unreadable files."""
+    path = Path(path)
+    if not path.is_file():
+        raise DataValidationError([f"{path}: file not found"])
+    try:
+        frame = pd.read_csv(path, dtype=str, keep_default_na=True, skipinitialspace=True, encoding="utf-8-sig")
+    except pd.errors.EmptyDataError:
+        raise DataValidationError([f"{path}: file is empty"]) from None
+    except (pd.errors.ParserError, UnicodeDecodeError) as err:
+        raise DataValidationError([f"{path}: not a readable CSV file ({str(err).splitlines()[0]})"]) from None
+    frame.columns = [str(c).strip() for c in frame.columns]
+    if frame.empty:
+        raise DataValidationError([f"{path}: no data rows (only a header)"])
+    return frame
+
+
+def read_extent_data(units: str | Path, counts: str | Path, *, name: str | None = None) -> ExtentData:
+    """Read and validate a units CSV and a counts CSV.
+
+    Parameters
+    ----------
+    units : path
+        Columns ``unit``, ``population`` (> 0), optional ``type``, ``population_cv`` and covariates.
+    counts : path
+        Columns ``unit``, ``category``, ``cases`` (integer >= 0), optional ``records`` and ``years``.
+    name : str, optional
+        Label for reports; defaults to the counts file's stem.
+    """
+    return ExtentData.from_frames(
+        read_csv(units),
+        read_csv(counts),
+        name=name or Path(counts).stem,
+        units_source=str(units),
+        counts_source=str(counts),
+    )

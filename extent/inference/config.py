@@ -1,0 +1,60 @@
+"""Sampler settings."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, replace
+
+from extent.exceptions import ConfigError
+
+SAMPLERS = ("pymc", "nutpie")
+
+
+@dataclass(frozen=True)
+class SamplerConfig:
+    """NUTS settings; every fit records them in its result.
+
+    Parameters
+    ----------
+    draws, tune, chains : int
+        Posterior draws and tuning steps per chain, and the number of chains.
+    target_accept : float
+        NUTS target acceptance; high by default because between-force spread with few forces makes a curved
+        posterior.
+    random_seed : int
+        Seeds sampling and the national prediction: the same seed gives the same numbers.
+    nuts_sampler : {"pymc", "nutpie"}
+        NUTS implementation.
+    cores : int
+        Chains run in parallel (pymc sampler).
+    progressbar : bool
+        Show sampling progress.
+    """
+
+    draws: int = 1000
+    tune: int = 1000
+    chains: int = 4
+    target_accept: float = 0.98
+    random_seed: int = 20260
+    nuts_sampler: str = "pymc"
+    cores: int = 1
+    progressbar: bool = False
+
+    def __post_init__(self):
+        problems = []
+        for name in ("draws", "tune", "chains", "cores"):
+            value = getattr(self, name)
+            if not isinstance(value, int) or value < (0 if name == "tune" else 1):
+                problems.append(f"{name} must be a positive integer, got {value!r}")
+        if not 0 < self.target_accept < 1:
+            problems.append(f"target_accept must be in (0, 1), got {self.target_accept!r}")
+        if self.nuts_sampler not in SAMPLERS:
+            problems.append(f"nuts_sampler must be one of {SAMPLERS}, got {self.nuts_sampler!r}")
+        if problems:
+            raise ConfigError("; ".join(problems))
+
+    def with_(self, **changes) -> SamplerConfig:
+        """A copy with some settings changed (``None`` values are ignored)."""
+        return replace(self, **{k: v for k, v in changes.items() if v is not None})
+
+    def to_dict(self) -> dict:
+        return asdict(self)

@@ -1,0 +1,88 @@
+"""Convergence diagnostics gathered into one record, and the loud warning for unreliable fits."""
+
+from __future__ import annotations
+
+import warnings
+from dataclasses import asdict, dataclass
+
+import arviz as az
+import numpy as np
+
+from extent.constants import ESS_MIN, RHAT_MAX
+from extent.exceptions import ConvergenceError, ConvergenceWarning
+
+
+@dataclass(frozen=True)
+class Diagnostics:
+    """R-hat, effective sample size and divergences of a fit."""
+
+    max_rhat: float
+    min_ess_bulk: float
+    min_ess_tail: float
+    divergences: int
+    draws: int
+    chains: int
+
+    @classmethod
+    def from_idata(cls, idata: az.InferenceData, var_names: list[str] | None = None) -> Diagnostics:
+        post = idata.posterior
+        names = [v for v in (var_names or list(post.data_vars)) if v in post]
+        rhat = az.rhat(post, var_names=names)
+        ess_b = az.ess(post, var_names=names, method="bulk")
+        ess_t = az.ess(post, var_names=names, method="tail")
+        div = int(idata.sample_stats["diverging"].sum()) if "sample_stats" in idata else 0
+
+        def extreme(ds, fn):
+            vals = np.concatenate([np.ravel(ds[v].values) for v in ds.data_vars]) if ds.data_vars else np.array([])
+            vals = vals[np.isfinite(vals)]
+            return float(fn(vals)) if vals.size else float("nan")
+
+        return cls(
+            max_rhat=extreme(rhat, np.max),
+            min_ess_bulk=extreme(ess_b, np.min),
+            min_ess_tail=extreme(ess_t, np.min),
+            divergences=div,
+            draws=int(post.sizes["draw"]),
+            chains=int(post.sizes["chain"]),
+        )
+
+    @property
+    def problems(self) -> list[str]:
+        """What is wrong, in words (empty when the fit looks converged)."""
+        out = []
+        if not self.max_rhat <= RHAT_MAX:
+            out.append(f"max R-hat {self.max_rhat:.3f} > {RHAT_MAX}")
+        if not self.min_ess_bulk >= min(ESS_MIN, 100 * self.chains):
+            out.append(f"min bulk ESS {self.min_ess_bulk:.0f} < {min(ESS_MIN, 100 * self.chains)}")
+        if not self.min_ess_tail >= min(ESS_MIN, 100 * self.chains):
+            out.append(f"min tail ESS {self.min_ess_tail:.0f} < {min(ESS_MIN, 100 * self.chains)}")
+        if self.divergences:
+            out.append(f"{self.divergences} divergent transitions")
+        return out
+
+    @property
+    def converged(self) -> bool:
+        return not self.problems
+
+    def check(self, *, strict: bool = False, what: str = "fit") -> None:
+        """Warn (or raise :class:`ConvergenceError` when ``strict``) if the fit is unreliable."""
+        if self.converged:
+            return
+        message = (
+            f"UNRELIABLE {what}: {'; '.join(self.problems)}. Intervals from this fit may not mean what they "
+            "say; run more tuning/draws or raise target_accept before citing them."
+        )
+        if strict:
+            raise ConvergenceError(message)
+        warnings.warn(message, ConvergenceWarning, stacklevel=3)
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+    def __str__(self) -> str:
+        status = "converged" if self.converged else "NOT CONVERGED: " + "; ".join(self.problems)
+        return (
+            f"R-hat max {self.max_rhat:.3f}, bulk ESS min {self.min_ess_bulk:.0f}, tail ESS min "
+            f"{self.min_ess_tail:.0f}, {self.divergences} divergences ({self.chains} chains x {self.draws} draws): "
+            f"{status}"
+        )

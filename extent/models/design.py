@@ -1,0 +1,95 @@
+"""Index arrays that map an :class:`~extent.data.ExtentData` onto model coordinates.
+
+Shared by the model builder (likelihood over observed cells) and the national prediction (all other cells),
+so both agree on which force, category and type every number belongs to.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from extent.data import ExtentData
+
+RATE_SCALE = 1e5
+"""Rates are modelled per 100,000 population per year, which keeps ``log_rate`` near zero for rare crimes."""
+
+
+@dataclass(frozen=True, eq=False)
+class Design:
+    """Long-format design: one row per observed (unit, category) cell.
+
+    ``force`` coordinates are the searched units only (units with at least one count); units never searched
+    enter only through the national prediction.
+    """
+
+    categories: list[str]
+    forces: list[str]
+    types: list[str]
+    """Non-reference type levels (one ``type_effect`` each); empty when the units carry no type."""
+    reference_type: str | None
+    uncertain: list[str]
+    """Searched units whose population is uncertain (``population_cv`` > 0)."""
+
+    cell_force: np.ndarray
+    cell_category: np.ndarray
+    cell_type: np.ndarray
+    """Index into ``types`` or -1 for the reference level."""
+    cases: np.ndarray
+    log_exposure: np.ndarray
+    """log(population x years / RATE_SCALE) with the nominal population."""
+    force_uncertain: np.ndarray
+    """For each searched force, index into ``uncertain`` or -1."""
+    uncertain_cv: np.ndarray
+
+    @classmethod
+    def from_data(cls, data: ExtentData) -> Design:
+        units, counts = data.units, data.counts
+        categories = data.categories
+        forces = data.searched_units
+        if data.has_types:
+            freq = units["type"].value_counts()
+            reference = str(freq.index[0])
+            types = sorted(t for t in units["type"].unique() if t != reference)
+        else:
+            reference, types = None, []
+        type_index = {t: i for i, t in enumerate(types)}
+        uncertain = [f for f in forces if units.at[f, "population_cv"] > 0]
+
+        f_idx = {f: i for i, f in enumerate(forces)}
+        c_idx = {c: i for i, c in enumerate(categories)}
+        pop = units.loc[counts["unit"], "population"].to_numpy(float)
+        cell_type = (
+            units.loc[counts["unit"], "type"].map(lambda t: type_index.get(t, -1)).to_numpy(int)
+            if types
+            else np.full(len(counts), -1)
+        )
+        u_idx = {f: i for i, f in enumerate(uncertain)}
+        return cls(
+            categories=categories,
+            forces=forces,
+            types=types,
+            reference_type=reference,
+            uncertain=uncertain,
+            cell_force=counts["unit"].map(f_idx).to_numpy(int),
+            cell_category=counts["category"].map(c_idx).to_numpy(int),
+            cell_type=cell_type,
+            cases=counts["cases"].to_numpy(np.int64),
+            log_exposure=np.log(pop * counts["years"].to_numpy(float) / RATE_SCALE),
+            force_uncertain=np.array([u_idx.get(f, -1) for f in forces], dtype=int),
+            uncertain_cv=units.loc[uncertain, "population_cv"].to_numpy(float),
+        )
+
+    @property
+    def coords(self) -> dict[str, list[str]]:
+        coords = {"category": self.categories, "force": self.forces, "cell": list(range(len(self.cases)))}
+        if self.types:
+            coords["type"] = self.types
+        if self.uncertain:
+            coords["uncertain_force"] = self.uncertain
+        return coords
+
+    def structure_key(self) -> tuple:
+        """What a compiled model depends on apart from data values (for caching)."""
+        return (len(self.categories), len(self.forces), len(self.types), len(self.uncertain), len(self.cases))

@@ -1,0 +1,97 @@
+"""Posterior predictive national totals, computed in chunks of draws.
+
+The national estimand for a category is the finite-population total of known cases over every unit: the
+observed counts of searched units plus posterior predictive counts for all other units. A unit searched for
+other categories keeps its posterior force effect; a unit never searched gets a fresh force effect drawn from
+the between-force distribution (shared across its categories within a draw). Each unobserved cell is a
+gamma-Poisson (negative binomial) draw, and the Poisson part is summed over units in one draw per category.
+Memory is bounded by ``chunk`` draws x units x categories, never the full draws x units x categories array.
+"""
+
+from __future__ import annotations
+
+import arviz as az
+import numpy as np
+import xarray as xr
+
+from extent.constants import CATEGORY, CHAIN, DRAW
+from extent.data import ExtentData
+from extent.models.design import RATE_SCALE, Design
+
+
+def national_totals(
+    idata: az.InferenceData, data: ExtentData, design: Design, *, seed: int, chunk: int = 250
+) -> xr.DataArray:
+    """Draws of the national total per category over each category's period.
+
+    Returns
+    -------
+    xarray.DataArray
+        Dims ``(chain, draw, category)``.
+    """
+    post = idata.posterior
+    n_chain, n_draw = post.sizes[CHAIN], post.sizes[DRAW]
+    n_samples = n_chain * n_draw
+
+    def flat(name, *dims):
+        return post[name].transpose(CHAIN, DRAW, *dims).values.reshape(n_samples, -1)
+
+    log_rate = flat("log_rate", CATEGORY)
+    force_sd = flat("force_sd")[:, 0]
+    alpha = 1.0 / flat("dispersion")[:, 0] ** 2
+    force_effect = flat("force_effect", "force")
+    type_effect = np.concatenate([flat("type_effect", "type"), np.zeros((n_samples, 1))], axis=1) if design.types else np.zeros((n_samples, 1))
+    if design.uncertain:
+        pop_err = flat("population_error", "uncertain_force") * design.uncertain_cv
+        pop_err = np.concatenate([pop_err, np.zeros((n_samples, 1))], axis=1)[:, design.force_uncertain]
+    else:
+        pop_err = np.zeros((n_samples, len(design.forces)))
+
+    units = data.units
+    n_cat = len(design.categories)
+    years = np.array([data.years(c) for c in design.categories])
+    type_index = {t: i for i, t in enumerate(design.types)}
+    unit_type = (
+        units["type"].map(lambda t: type_index.get(t, -1)).to_numpy(int) if design.types else np.full(len(units), -1)
+    )
+    log_pop = np.log(units["population"].to_numpy(float))
+    cv = units["population_cv"].to_numpy(float)
+
+    searched_pos = {f: i for i, f in enumerate(design.forces)}
+    is_searched = np.array([u in searched_pos for u in units.index])
+    s_rows = np.array([searched_pos[u] for u in units.index[is_searched]], dtype=int)
+    # observed[c, unit] marks cells that are in the counts table
+    observed = np.zeros((n_cat, len(units)), dtype=bool)
+    unit_pos = {u: i for i, u in enumerate(units.index)}
+    for u, c in zip(data.counts["unit"], data.counts["category"]):
+        observed[design.categories.index(c), unit_pos[u]] = True
+    observed_sum = np.bincount(design.cell_category, weights=design.cases, minlength=n_cat)
+
+    rng = np.random.default_rng(seed)
+    totals = np.empty((n_samples, n_cat))
+    never = ~is_searched
+    for start in range(0, n_samples, chunk):
+        s = slice(start, min(start + chunk, n_samples))
+        m = s.stop - s.start
+        # log rate contribution of each unit (chunk x units): force effect + type + population error
+        unit_eff = np.empty((m, len(units)))
+        unit_eff[:, is_searched] = force_effect[s][:, s_rows] + pop_err[s][:, s_rows]
+        z = rng.standard_normal((m, int(never.sum())))
+        unit_eff[:, never] = force_sd[s, None] * z
+        if (cv[never] > 0).any():
+            unit_eff[:, never] += rng.standard_normal((m, int(never.sum()))) * cv[never]
+        unit_eff += type_effect[s][:, unit_type] + log_pop
+        # expected counts per (draw, category, unit); observed cells are left out
+        mu = np.exp(
+            unit_eff[:, None, :] + log_rate[s][:, :, None] + np.log(years / RATE_SCALE)[None, :, None]
+        )
+        mu = np.where(observed[None], 0.0, mu)
+        a = alpha[s][:, None, None]
+        lam = mu * rng.gamma(shape=np.broadcast_to(a, mu.shape), scale=1.0) / a
+        totals[s] = rng.poisson(lam.sum(axis=2)) + observed_sum
+    return xr.DataArray(
+        totals.reshape(n_chain, n_draw, n_cat),
+        dims=(CHAIN, DRAW, CATEGORY),
+        coords={CHAIN: post[CHAIN].values, DRAW: post[DRAW].values, CATEGORY: design.categories},
+        name="national_total",
+    )

@@ -1,0 +1,233 @@
+"""The common result type of every extent estimator."""
+
+from __future__ import annotations
+
+import json
+import warnings
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+
+import arviz as az
+import numpy as np
+import pandas as pd
+import xarray as xr
+
+from extent.constants import CATEGORY, CHAIN, CI_LEVEL, DRAW, ESTIMANDS, TIDY_COLUMNS
+from extent.data import ExtentData
+from extent.exceptions import ConfigError, ExtentError
+from extent.inference.diagnostics import Diagnostics
+
+ESTIMAND_LABELS = {"total": "in total", "per_annum": "per annum", "per_unit_per_annum": "per force per annum"}
+
+
+@dataclass(frozen=True)
+class Interval:
+    """A point estimate (posterior median) with a central credible interval."""
+
+    category: str
+    estimand: str
+    estimate: float
+    lower: float
+    upper: float
+    level: float
+
+    def __str__(self) -> str:
+        digits = 1 if self.estimand == "per_unit_per_annum" else 0
+        if np.isnan(self.lower):
+            return f"{self.estimate:,.{digits}f}"
+        return f"{self.estimate:,.{digits}f} ({self.level:.0%} CI {self.lower:,.{digits}f} to {self.upper:,.{digits}f})"
+
+
+def _check_level(level: float) -> float:
+    if not 0 < level < 1:
+        raise ConfigError(f"level must be in (0, 1), got {level!r}")
+    return float(level)
+
+
+@dataclass(frozen=True, eq=False)
+class ExtentResult:
+    """National extent estimates from one estimator.
+
+    Attributes
+    ----------
+    estimator : str
+        ``"naive"`` or ``"hierarchical"``.
+    data : ExtentData
+        The data fitted.
+    national : xarray.DataArray
+        Draws of the national total over each category's period, dims ``(chain, draw, category)``; a single
+        draw for a point estimator.
+    idata : arviz.InferenceData or None
+        Posterior of a Bayesian fit.
+    diagnostics : Diagnostics or None
+        Convergence record of a Bayesian fit.
+    settings : dict
+        Everything needed to reproduce the fit (priors, sampler, estimator options), JSON-serialisable.
+    """
+
+    estimator: str
+    data: ExtentData
+    national: xr.DataArray
+    idata: az.InferenceData | None = None
+    diagnostics: Diagnostics | None = None
+    settings: dict = field(default_factory=dict)
+    created_at: str = field(default_factory=lambda: datetime.now(UTC).isoformat(timespec="seconds"))
+
+    # -- estimands ---------------------------------------------------------------------------------------
+    @property
+    def categories(self) -> list[str]:
+        return [str(c) for c in self.national[CATEGORY].values]
+
+    @property
+    def converged(self) -> bool:
+        """True for point estimators and for Bayesian fits that pass every diagnostic check."""
+        return self.diagnostics is None or self.diagnostics.converged
+
+    def draws(self, estimand: str = "total") -> xr.DataArray:
+        """National draws of ``estimand`` (``total``, ``per_annum`` or ``per_unit_per_annum``)."""
+        if estimand not in ESTIMANDS:
+            raise ConfigError(f"estimand must be one of {ESTIMANDS}, got {estimand!r}")
+        years = xr.DataArray([self.data.years(c) for c in self.categories], dims=CATEGORY,
+                             coords={CATEGORY: self.categories})
+        if estimand == "total":
+            return self.national
+        per_annum = self.national / years
+        return per_annum if estimand == "per_annum" else per_annum / self.data.n_units
+
+    def interval(self, category: str, estimand: str = "per_annum", level: float = CI_LEVEL) -> Interval:
+        """Posterior median and central interval of one national estimand."""
+        level = _check_level(level)
+        if category not in self.categories:
+            raise ConfigError(f"unknown category {category!r}; known: {', '.join(self.categories)}")
+        x = self.draws(estimand).sel({CATEGORY: category}).values.ravel()
+        if x.size == 1:
+            return Interval(category, estimand, float(x[0]), np.nan, np.nan, level)
+        lo, med, hi = np.quantile(x, [(1 - level) / 2, 0.5, (1 + level) / 2])
+        return Interval(category, estimand, float(med), float(lo), float(hi), level)
+
+    def national_extent(self, level: float = CI_LEVEL) -> pd.DataFrame:
+        """Tidy table: ``category, estimator, estimand, estimate, lower, upper, level``."""
+        rows = [
+            {"estimator": self.estimator, **vars(self.interval(c, e, level))}
+            for c in self.categories
+            for e in ESTIMANDS
+        ]
+        return pd.DataFrame(rows)[TIDY_COLUMNS]
+
+    def prob_below(self, category: str, threshold: float, estimand: str = "per_annum") -> float:
+        """Posterior probability that the national ``estimand`` is below ``threshold``."""
+        x = self.draws(estimand).sel({CATEGORY: category}).values.ravel()
+        return float(np.mean(x < threshold))
+
+    def citation(self, category: str, level: float = CI_LEVEL, estimand: str = "per_annum") -> str:
+        """One sentence a report writer can cite."""
+        iv = self.interval(category, estimand, level)
+        label = category.replace("_", " ")
+        digits = 1 if estimand == "per_unit_per_annum" else 0
+        if np.isnan(iv.lower):
+            return f"{label}: about {iv.estimate:,.{digits}f} known cases {ESTIMAND_LABELS[estimand]} ({self.estimator} estimate, no interval)."
+        text = (
+            f"{label}: about {iv.estimate:,.{digits}f} known cases {ESTIMAND_LABELS[estimand]} nationally "
+            f"({level:.0%} credible interval {iv.lower:,.{digits}f} to {iv.upper:,.{digits}f})"
+        )
+        if not self.converged:
+            text += " [WARNING: fit not converged; do not cite]"
+        return text + "."
+
+    def summary(self, level: float = CI_LEVEL) -> pd.DataFrame:
+        """Parameter table: posterior mean, sd, central interval, ESS and R-hat (Bayesian fits), or the
+        scaling factors (naive)."""
+        level = _check_level(level)
+        if self.idata is None:
+            return pd.DataFrame(self.settings.get("factors", {})).T
+        names = [v for v in ("log_rate", "log_mean_rate", "force_sd", "dispersion", "type_effect")
+                 if v in self.idata.posterior]
+        return az.summary(self.idata, var_names=names, hdi_prob=level, kind="all", stat_focus="mean",
+                          fmt="wide", round_to="none").rename(
+            columns=lambda c: c.replace("hdi_", "eti_") if c.startswith("hdi_") else c)
+
+    # -- persistence --------------------------------------------------------------------------------------
+    def to_netcdf(self, path: str | Path) -> Path:
+        """Save draws, posterior, data and settings to one netCDF file (written atomically)."""
+        path = Path(path)
+        groups = {} if self.idata is None else {g: self.idata[g] for g in self.idata.groups()}
+        groups["predictions"] = self.national.to_dataset()
+        groups["fit_data_units"] = xr.Dataset.from_dataframe(self.data.units.reset_index().astype(
+            {c: str for c in self.data.units.reset_index().select_dtypes(exclude="number").columns}))
+        groups["fit_data_counts"] = xr.Dataset.from_dataframe(self.data.counts)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            idata = az.InferenceData(**groups)
+        idata.predictions.attrs.update(
+            {
+                "extent_estimator": self.estimator,
+                "extent_settings": json.dumps(self.settings, default=str),
+                "extent_diagnostics": json.dumps(self.diagnostics.to_dict() if self.diagnostics else None),
+                "extent_data_name": self.data.name,
+                "extent_data_hash": self.data.hash(),
+                "extent_created_at": self.created_at,
+                "extent_version": _version(),
+            }
+        )
+        tmp = path.with_name(path.name + ".part")
+        try:
+            idata.to_netcdf(str(tmp))
+            tmp.replace(path)
+        finally:
+            tmp.unlink(missing_ok=True)
+        return path
+
+    @classmethod
+    def from_netcdf(cls, path: str | Path) -> ExtentResult:
+        """Load a result saved with :meth:`to_netcdf`."""
+        path = Path(path)
+        if not path.is_file():
+            raise ExtentError(f"{path}: file not found")
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            idata = az.from_netcdf(str(path))
+        attrs = idata.predictions.attrs
+        if "extent_estimator" not in attrs:
+            raise ExtentError(f"{path}: not an extent result file")
+        units = idata["fit_data_units"].to_dataframe().reset_index(drop=True)
+        counts = idata["fit_data_counts"].to_dataframe().reset_index(drop=True)
+        data = ExtentData.from_frames(units, counts, name=attrs["extent_data_name"])
+        national = idata.predictions["national_total"].load()
+        posterior_groups = {g: idata[g] for g in idata.groups() if g in ("posterior", "sample_stats", "observed_data")}
+        diag = json.loads(attrs["extent_diagnostics"])
+        return cls(
+            estimator=attrs["extent_estimator"],
+            data=data,
+            national=national,
+            idata=az.InferenceData(**posterior_groups) if "posterior" in posterior_groups else None,
+            diagnostics=Diagnostics(**diag) if diag else None,
+            settings=json.loads(attrs["extent_settings"]),
+            created_at=attrs["extent_created_at"],
+        )
+
+    def __repr__(self) -> str:
+        lines = [f"ExtentResult({self.estimator}, {self.data!r})"]
+        for c in self.categories:
+            lines.append(f"  {c}: {self.interval(c, 'per_annum')} per annum")
+        if self.diagnostics is not None:
+            lines.append(f"  diagnostics: {self.diagnostics}")
+        return "\n".join(lines)
+
+
+def _version() -> str:
+    from extent import __version__
+
+    return __version__
+
+
+def point_result(estimator: str, data: ExtentData, totals: dict[str, float], settings: dict) -> ExtentResult:
+    """An :class:`ExtentResult` for a point estimator (one draw)."""
+    categories = list(totals)
+    national = xr.DataArray(
+        np.array([totals[c] for c in categories], dtype=float).reshape(1, 1, -1),
+        dims=(CHAIN, DRAW, CATEGORY),
+        coords={CHAIN: [0], DRAW: [0], CATEGORY: categories},
+        name="national_total",
+    )
+    return ExtentResult(estimator=estimator, data=data, national=national, settings=settings)

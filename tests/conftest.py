@@ -1,0 +1,42 @@
+"""Shared fixtures and the test tiers.
+
+Unmarked tests run no MCMC. ``@pytest.mark.sampling`` tests run small seeded fits and run by default.
+``@pytest.mark.slow`` tests (recovery, coverage) run only with ``--run-slow`` (or ``--only-slow``).
+"""
+
+from __future__ import annotations
+
+import matplotlib
+import numpy as np
+import pytest
+
+matplotlib.use("Agg")
+
+
+def pytest_addoption(parser):
+    parser.addoption("--run-slow", action="store_true", default=False, help="also run @pytest.mark.slow tests")
+    parser.addoption("--only-slow", action="store_true", default=False, help="run only @pytest.mark.slow tests")
+
+
+def pytest_collection_modifyitems(config, items):
+    run_slow, only_slow = config.getoption("--run-slow"), config.getoption("--only-slow")
+    skip_slow = pytest.mark.skip(reason="slow: run with --run-slow")
+    skip_fast = pytest.mark.skip(reason="--only-slow given")
+    for item in items:
+        is_slow = "slow" in item.keywords
+        if is_slow and not (run_slow or only_slow):
+            item.add_marker(skip_slow)
+        elif only_slow and not is_slow:
+            item.add_marker(skip_fast)
+
+
+@pytest.fixture
+def rng():
+    return np.random.default_rng(20261130)
+
+
+@pytest.fixture(scope="session")
+def report():
+    from extent.datasets import load_report
+
+    return load_report()
