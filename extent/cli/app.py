@@ -9,7 +9,7 @@ import warnings
 import typer
 from rich.console import Console
 
-from extent.exceptions import ConvergenceError, ExtentError
+from extent.exceptions import ConvergenceError, ConvergenceWarning, ExtentError
 
 app = typer.Typer(
     name="extent",
@@ -31,6 +31,7 @@ def handle_errors(fn):
             with warnings.catch_warnings():
                 warnings.filterwarnings("ignore", message=".*BLAS.*")
                 warnings.filterwarnings("ignore", category=FutureWarning)
+                warnings.showwarning = _show_warning
                 return fn(*args, **kwargs)
         except ConvergenceError as err:
             errors.print(f"extent: error: {err}", markup=False, highlight=False, soft_wrap=True)
@@ -40,6 +41,13 @@ def handle_errors(fn):
             sys.exit(2)
 
     return wrapper
+
+
+def _show_warning(message, category, filename, lineno, file=None, line=None):
+    if issubclass(category, ConvergenceWarning):
+        errors.print(f"WARNING: {message}", style="bold red", markup=False, highlight=False, soft_wrap=True)
+    else:
+        errors.print(f"warning: {message}", markup=False, highlight=False, soft_wrap=True)
 
 
 @app.callback()

@@ -33,7 +33,7 @@ class SamplerConfig:
     draws: int = 1000
     tune: int = 1000
     chains: int = 4
-    target_accept: float = 0.98
+    target_accept: float = 0.99
     random_seed: int = 20260
     nuts_sampler: str = "pymc"
     cores: int = 1

@@ -29,8 +29,6 @@ class Design:
     types: list[str]
     """Non-reference type levels (one ``type_effect`` each); empty when the units carry no type."""
     reference_type: str | None
-    uncertain: list[str]
-    """Searched units whose population is uncertain (``population_cv`` > 0)."""
 
     cell_force: np.ndarray
     cell_category: np.ndarray
@@ -39,9 +37,8 @@ class Design:
     cases: np.ndarray
     log_exposure: np.ndarray
     """log(population x years / RATE_SCALE) with the nominal population."""
-    force_uncertain: np.ndarray
-    """For each searched force, index into ``uncertain`` or -1."""
-    uncertain_cv: np.ndarray
+    force_cv: np.ndarray
+    """``population_cv`` of each searched force (0 = population known exactly)."""
 
     @classmethod
     def from_data(cls, data: ExtentData) -> Design:
@@ -55,7 +52,6 @@ class Design:
         else:
             reference, types = None, []
         type_index = {t: i for i, t in enumerate(types)}
-        uncertain = [f for f in forces if units.at[f, "population_cv"] > 0]
 
         f_idx = {f: i for i, f in enumerate(forces)}
         c_idx = {c: i for i, c in enumerate(categories)}
@@ -65,20 +61,17 @@ class Design:
             if types
             else np.full(len(counts), -1)
         )
-        u_idx = {f: i for i, f in enumerate(uncertain)}
         return cls(
             categories=categories,
             forces=forces,
             types=types,
             reference_type=reference,
-            uncertain=uncertain,
             cell_force=counts["unit"].map(f_idx).to_numpy(int),
             cell_category=counts["category"].map(c_idx).to_numpy(int),
             cell_type=cell_type,
             cases=counts["cases"].to_numpy(np.int64),
             log_exposure=np.log(pop * counts["years"].to_numpy(float) / RATE_SCALE),
-            force_uncertain=np.array([u_idx.get(f, -1) for f in forces], dtype=int),
-            uncertain_cv=units.loc[uncertain, "population_cv"].to_numpy(float),
+            force_cv=units.loc[forces, "population_cv"].to_numpy(float),
         )
 
     @property
@@ -86,10 +79,8 @@ class Design:
         coords = {"category": self.categories, "force": self.forces, "cell": list(range(len(self.cases)))}
         if self.types:
             coords["type"] = self.types
-        if self.uncertain:
-            coords["uncertain_force"] = self.uncertain
         return coords
 
     def structure_key(self) -> tuple:
         """What a compiled model depends on apart from data values (for caching)."""
-        return (len(self.categories), len(self.forces), len(self.types), len(self.uncertain), len(self.cases))
+        return (len(self.categories), len(self.forces), len(self.types), bool(self.force_cv.any()), len(self.cases))

@@ -17,7 +17,10 @@ For an observed cell (force f, category c)::
   negative binomial integrates it out); its half-normal prior shrinks towards Poisson unless the data need it;
 * ``type_effect`` (log rate ratio of each force type to the most common type) is included when units carry a
   ``type`` with two or more levels;
-* a searched force with ``population_cv`` > 0 has log population ``log(nominal) + cv * population_error``.
+* a searched force with ``population_cv`` > 0 has log population ``log(nominal) + cv * e`` with
+  ``e ~ Normal(0, 1)``. For a searched force this error enters every one of its cells exactly as its force
+  effect does, so the two are summed analytically: ``force_effect = sqrt(force_sd**2 + cv**2) * force_z``.
+  This is the same model with two fewer parameters per force and no ridge between them.
 
 The model is a pure function of the data and the priors; nothing is sampled here.
 """
@@ -72,8 +75,8 @@ def build_extent_model(
     Returns
     -------
     pymc.Model
-        With coords ``category``, ``force`` (searched units), ``cell`` and, where present, ``type`` and
-        ``uncertain_force``; observed variable ``cases``.
+        With coords ``category``, ``force`` (searched units), ``cell`` and, where present, ``type``;
+        observed variable ``cases``.
     """
     p = resolve_priors(DEFAULT_PRIORS, priors)
     d = design or Design.from_data(data)
@@ -85,21 +88,18 @@ def build_extent_model(
         force_sd = p["force_sd"].create("force_sd")
         dispersion = p["dispersion"].create("dispersion")
         pm.Deterministic("log_mean_rate", log_rate + force_sd**2 / 2, dims="category")
+        force_scale = pt.sqrt(force_sd**2 + d.force_cv**2) if d.force_cv.any() else force_sd
         if centered:
-            force_effect = pm.Normal("force_effect", 0.0, force_sd, dims="force")
+            force_effect = pm.Normal("force_effect", 0.0, force_scale, dims="force")
         else:
             force_z = pm.Normal("force_z", 0.0, 1.0, dims="force")
-            force_effect = pm.Deterministic("force_effect", force_sd * force_z, dims="force")
+            force_effect = pm.Deterministic("force_effect", force_scale * force_z, dims="force")
 
         eta = log_exposure + log_rate[d.cell_category] + force_effect[d.cell_force]
         if d.types:
             type_effect = p["type_effect"].create("type_effect", dims="type")
             padded = pt.concatenate([type_effect, pt.zeros(1)])  # index -1 -> reference level
             eta = eta + padded[d.cell_type]
-        if d.uncertain:
-            population_error = pm.Normal("population_error", 0.0, 1.0, dims="uncertain_force")
-            padded = pt.concatenate([population_error * d.uncertain_cv, pt.zeros(1)])
-            eta = eta + padded[d.force_uncertain][d.cell_force]
 
         pm.NegativeBinomial("cases", mu=pt.exp(eta), alpha=1.0 / dispersion**2, observed=cases, dims="cell")
     return model

@@ -41,11 +41,6 @@ def national_totals(
     alpha = 1.0 / flat("dispersion")[:, 0] ** 2
     force_effect = flat("force_effect", "force")
     type_effect = np.concatenate([flat("type_effect", "type"), np.zeros((n_samples, 1))], axis=1) if design.types else np.zeros((n_samples, 1))
-    if design.uncertain:
-        pop_err = flat("population_error", "uncertain_force") * design.uncertain_cv
-        pop_err = np.concatenate([pop_err, np.zeros((n_samples, 1))], axis=1)[:, design.force_uncertain]
-    else:
-        pop_err = np.zeros((n_samples, len(design.forces)))
 
     units = data.units
     n_cat = len(design.categories)
@@ -75,7 +70,7 @@ def national_totals(
         m = s.stop - s.start
         # log rate contribution of each unit (chunk x units): force effect + type + population error
         unit_eff = np.empty((m, len(units)))
-        unit_eff[:, is_searched] = force_effect[s][:, s_rows] + pop_err[s][:, s_rows]
+        unit_eff[:, is_searched] = force_effect[s][:, s_rows]  # includes any population error
         z = rng.standard_normal((m, int(never.sum())))
         unit_eff[:, never] = force_sd[s, None] * z
         if (cv[never] > 0).any():

@@ -1,0 +1,169 @@
+"""Write a report folder: Markdown and HTML report, forest plot, tidy estimates CSV and the fit itself."""
+
+from __future__ import annotations
+
+import html
+import os
+import shutil
+import tempfile
+from dataclasses import dataclass, field
+from importlib import resources
+from pathlib import Path
+
+import jinja2
+import pandas as pd
+
+from extent import __version__
+from extent.constants import CI_LEVEL, ESTIMANDS
+from extent.exceptions import ExtentError
+from extent.models.hierarchical import __doc__ as MODEL_DOC
+from extent.reporting.plots import forest_plot
+from extent.reporting.summary import comparison_table, format_number
+from extent.results import ESTIMAND_LABELS, ExtentResult
+
+INTRO = (
+    "The report searched the records of only two or three of the country's forces and scaled the counts up by "
+    "population, with no interval. Here the same counts feed a hierarchical model: force effects shared across "
+    "categories and partially pooled across forces, over-dispersion, uncertain populations, and the national "
+    "total of known cases as observed counts for searched forces plus posterior predictive counts for every "
+    "other force. The naive figure is shown next to each interval."
+)
+
+
+@dataclass(frozen=True)
+class Section:
+    """An extra report section: paragraphs and an optional table."""
+
+    title: str
+    paragraphs: list[str] = field(default_factory=list)
+    table: pd.DataFrame | None = None
+
+    @property
+    def markdown(self) -> str:
+        parts = list(self.paragraphs)
+        if self.table is not None:
+            parts.append(markdown_table(self.table))
+        return "\n\n".join(parts)
+
+    @property
+    def html(self) -> str:
+        parts = [f"<p>{html.escape(p)}</p>" for p in self.paragraphs]
+        if self.table is not None:
+            parts.append(self.table.to_html(index=False, border=0, na_rep=""))
+        return "\n".join(parts)
+
+
+def markdown_table(frame: pd.DataFrame) -> str:
+    """A pipe table of ``frame`` (no index)."""
+    cols = [str(c) for c in frame.columns]
+    lines = ["| " + " | ".join(cols) + " |", "|" + "---|" * len(cols)]
+    for row in frame.itertuples(index=False):
+        lines.append("| " + " | ".join("" if pd.isna(v) else (f"{v:,.3g}" if isinstance(v, float) else str(v))
+                                       for v in row) + " |")
+    return "\n".join(lines)
+
+
+def _rows(bayes: ExtentResult, naive: ExtentResult, level: float, published: pd.DataFrame | None) -> list[dict]:
+    table = comparison_table(bayes, naive, level, published)
+    counts = bayes.data.counts
+    rows = []
+    for r in table.itertuples(index=False):
+        sel = counts[counts["category"] == r.category]
+        e = r.estimand
+        rows.append(
+            {
+                "category": r.category if e == ESTIMANDS[0] else "",
+                "searched": len(sel) if e == ESTIMANDS[0] else "",
+                "cases": int(sel["cases"].sum()) if e == ESTIMANDS[0] else "",
+                "estimand": ESTIMAND_LABELS[e].replace("in total", f"total ({bayes.data.years(r.category):g} years)"),
+                "naive": format_number(r.naive, e),
+                "published": format_number(getattr(r, "published", float("nan")), e),
+                "estimate": format_number(r.estimate, e),
+                "interval": f"{format_number(r.lower, e)} to {format_number(r.upper, e)}",
+            }
+        )
+    return rows
+
+
+def write_report(
+    out_dir: str | Path,
+    bayes: ExtentResult,
+    naive: ExtentResult,
+    *,
+    level: float = CI_LEVEL,
+    title: str | None = None,
+    published: pd.DataFrame | None = None,
+    sections: list[Section] | None = None,
+    save_fit: bool = True,
+) -> dict[str, Path]:
+    """Write ``report.md``, ``report.html``, ``forest.png``, ``estimates.csv`` (and ``fit.nc``) into ``out_dir``.
+
+    Files are written to a temporary folder first and moved into place only when all succeed.
+
+    Returns
+    -------
+    dict
+        Paths of the files written, by kind.
+    """
+    out_dir = Path(out_dir)
+    if out_dir.exists() and not out_dir.is_dir():
+        raise ExtentError(f"{out_dir}: exists and is not a folder")
+    parent = out_dir.parent
+    parent.mkdir(parents=True, exist_ok=True)
+    diag = bayes.diagnostics
+    context = {
+        "title": title or bayes.data.name,
+        "created_at": bayes.created_at,
+        "version": __version__,
+        "seed": bayes.settings.get("sampler", {}).get("random_seed"),
+        "level_pct": f"{level:.0%}",
+        "converged": bayes.converged,
+        "problems": "; ".join(diag.problems) if diag else "",
+        "intro": INTRO,
+        "rows": _rows(bayes, naive, level, published),
+        "figure": "forest.png",
+        "sentences": [bayes.citation(c, level) for c in bayes.categories],
+        "diagnostics": str(diag) if diag else "n/a",
+        "model_text": " ".join(MODEL_DOC.strip().split("\n\n")[0].split()),
+        "priors": [(k, _prior_text(v)) for k, v in bayes.settings.get("priors", {}).items()],
+        "sampler": ", ".join(f"{k}={v}" for k, v in bayes.settings.get("sampler", {}).items()
+                             if k != "progressbar"),
+        "notes": list(bayes.data.notes),
+        "sections": sections or [],
+    }
+    env = jinja2.Environment(
+        loader=jinja2.PackageLoader("extent.reporting", "templates"),
+        autoescape=jinja2.select_autoescape(["html"]),
+        keep_trailing_newline=True,
+    )
+    for s in context["sections"]:
+        s.html  # noqa: B018  (fail before writing anything if a section cannot render)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.", dir=parent))
+    try:
+        (tmp / "report.md").write_text(env.get_template("report.md.j2").render(**context), encoding="utf-8")
+        html_context = dict(context, sections=[{"title": s.title, "html": jinja2.utils.markupsafe.Markup(s.html)}
+                                               for s in context["sections"]])
+        (tmp / "report.html").write_text(env.get_template("report.html.j2").render(**html_context), encoding="utf-8")
+        fig = forest_plot(bayes, naive, level=level)
+        fig.savefig(tmp / "forest.png", dpi=120)
+        import matplotlib.pyplot as plt
+
+        plt.close(fig)
+        tidy = pd.concat([naive.national_extent(level), bayes.national_extent(level)], ignore_index=True)
+        tidy.to_csv(tmp / "estimates.csv", index=False)
+        if save_fit:
+            bayes.to_netcdf(tmp / "fit.nc")
+        out_dir.mkdir(exist_ok=True)
+        written = {}
+        for f in sorted(tmp.iterdir()):
+            os.replace(f, out_dir / f.name)
+            written[f.stem if f.suffix != ".md" else "markdown"] = out_dir / f.name
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    return written
+
+
+def _prior_text(spec: dict) -> str:
+    spec = dict(spec)
+    dist = spec.pop("distribution")
+    return f"{dist}(" + ", ".join(f"{k}={v:g}" for k, v in spec.items()) + ")"

@@ -1,0 +1,35 @@
+"""Extra sections of ``extent report`` for the built-in dataset: the report's other tables."""
+
+from __future__ import annotations
+
+from extent.datasets import ReportDataset
+from extent.reporting.render import Section
+
+
+def report_sections(dataset: ReportDataset, *, seed: int) -> list[Section]:
+    """Sections on the published figures, the searches and the report's other tables."""
+    published = dataset.published.copy()
+    searches = dataset.searches[["category", "unit", "cases", "records", "search", "source", "note"]].fillna("")
+    return [
+        Section(
+            "The record searches (the data)",
+            [
+                "Counts transcribed from the report, with its printing slips noted. Shire county 1 of Tables "
+                "10-12 is the shire county of Tables 7-8 (paras 8.3.1, 9.3.2, 10.3.2); the metropolitan force is "
+                "taken to be the same force in both searches."
+            ],
+            searches,
+        ),
+        Section(
+            "The report's published naive figures",
+            [
+                "The report's figures imply scaling factors of about 19.2 (two forces, 'approximately three "
+                "million') and 13.76 (three forces, 'approximately four million'); with the 2001 UK population of "
+                "58.8 million those correspond to searched populations of 3.06 and 4.27 million."
+            ],
+            published,
+        ),
+        Section("HMRC 'prosecutions' for importing indecent images (Table 9)", [], dataset.hmrc_prosecutions),
+        Section("Computer Examination Unit workload in one force (Table 13)", [], dataset.ceu_workload),
+        Section("Previous conviction status of suspected CAI users (Table 14)", [], dataset.conviction_status),
+    ]
