@@ -152,7 +152,7 @@ class ExtentResult:
         """Save draws, posterior, data and settings to one netCDF file (written atomically)."""
         path = Path(path)
         groups = {} if self.idata is None else {g: self.idata[g] for g in self.idata.groups()}
-        groups["predictions"] = self.national.to_dataset()
+        groups["predictions"] = self.national.to_dataset(name="national_total")
         groups["fit_data_units"] = xr.Dataset.from_dataframe(self.data.units.reset_index().astype(
             {c: str for c in self.data.units.reset_index().select_dtypes(exclude="number").columns}))
         groups["fit_data_counts"] = xr.Dataset.from_dataframe(self.data.counts)

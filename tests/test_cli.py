@@ -1,0 +1,87 @@
+"""The command line: errors, tidy CSV output, reproducibility and the report folder."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+from typer.testing import CliRunner
+
+from extent.cli.main import app
+from extent.constants import TIDY_COLUMNS
+from extent.datasets import REPORT_CATEGORIES
+
+runner = CliRunner()
+FAST = ["--draws", "150", "--tune", "150"]
+
+
+@pytest.fixture
+def csvs(tmp_path, report):
+    units, counts = tmp_path / "units.csv", tmp_path / "counts.csv"
+    report.data.units.reset_index().to_csv(units, index=False)
+    report.data.counts.to_csv(counts, index=False)
+    return units, counts
+
+
+@pytest.mark.parametrize(
+    ("body", "message"),
+    [
+        ("unit,category,cases\nmetropolitan,x,-2\n", "counts.csv, row 1, column 'cases': '-2' must be >= 0"),
+        ("unit,category,cases\nmetropolitan,x,1.5\n", "counts.csv, row 1, column 'cases': '1.5' must be a whole number"),
+        ("unit,category,cases,records\nmetropolitan,x,5,4\n", "counts.csv, row 1, column 'cases': 5 cases exceed 4 records"),
+        ("unit,category,cases\nAtlantis,x,1\n", "counts.csv, row 1, column 'unit': unknown unit 'Atlantis'"),
+        ("unit,category,cases\nmetropolitan,x,1\nmetropolitan,x,2\n", "counts.csv, row 2, column 'category': duplicate row"),
+        ("", "counts.csv: file is empty"),
+    ],
+)
+def test_estimate_bad_counts_exit_2_with_one_line(csvs, body, message):
+    units, counts = csvs
+    counts.write_text(body)
+    res = runner.invoke(app, ["estimate", "--units", str(units), "--counts", str(counts)])
+    assert res.exit_code == 2
+    assert message in res.output
+    assert len([ln for ln in res.output.splitlines() if ln.startswith("extent: error:")]) == 1
+
+
+def test_estimate_bad_units(csvs):
+    units, counts = csvs
+    units.write_text("unit,population\nmetropolitan,-5\n")
+    res = runner.invoke(app, ["estimate", "--units", str(units), "--counts", str(counts)])
+    assert res.exit_code == 2
+    assert "units.csv, row 1, column 'population': '-5' must be > 0" in res.output
+
+
+@pytest.mark.sampling
+def test_estimate_writes_tidy_csv_and_is_reproducible(csvs, tmp_path):
+    units, counts = csvs
+    outs = []
+    for name in ("a.csv", "b.csv"):
+        out = tmp_path / name
+        res = runner.invoke(app, ["estimate", "--units", str(units), "--counts", str(counts), "--seed", "3",
+                                  "--level", "0.8", "--out", str(out), "--chains", "2", *FAST])
+        assert res.exit_code == 0, res.output
+        outs.append(pd.read_csv(out))
+    pd.testing.assert_frame_equal(outs[0], outs[1])
+    t = outs[0]
+    assert list(t.columns) == TIDY_COLUMNS
+    assert set(t["estimator"]) == {"naive", "hierarchical"}
+    assert set(t["estimand"]) == {"total", "per_annum", "per_unit_per_annum"}
+    assert (t["level"] == 0.8).all()
+    assert len(t) == 2 * 3 * len(REPORT_CATEGORIES)
+    assert "WARNING: UNRELIABLE" in res.output  # 2 x 150 draws: too few for a reliable fit, and it says so
+
+
+@pytest.mark.sampling
+def test_report_folder(tmp_path):
+    out = tmp_path / "rep"
+    res = runner.invoke(app, ["report", "--out", str(out), *FAST])
+    assert res.exit_code == 0, res.output
+    assert {p.name for p in out.iterdir()} == {"report.md", "report.html", "forest.png", "estimates.csv", "fit.nc"}
+    est = pd.read_csv(out / "estimates.csv")
+    assert list(est.columns) == TIDY_COLUMNS
+    assert list(dict.fromkeys(est["category"])) == REPORT_CATEGORIES
+    naive = est.query("estimator == 'naive' and estimand == 'per_annum'").set_index("category")["estimate"]
+    assert naive["international_csa_victim"] == pytest.approx(33.6, abs=0.01)
+    md = (out / "report.md").read_text()
+    assert "| international_csa_victim | 2 | 7 |" in md
+    assert "credible interval" in md and "forest.png" in md
+    assert not list(tmp_path.glob(".rep.*"))  # no temporary folder left behind

@@ -1,0 +1,124 @@
+"""Input validation: every problem names the source, row and column; inputs are never mutated."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from extent.data import ExtentData, read_extent_data
+from extent.exceptions import DataValidationError
+
+
+def units_frame():
+    return pd.DataFrame({"unit": ["a", "b", "c"], "population": [1e6, 2e6, 5e5], "type": ["m", "s", "s"]})
+
+
+def counts_frame():
+    return pd.DataFrame({"unit": ["a", "b"], "category": ["x", "x"], "cases": [3, 0], "records": [10, 5]})
+
+
+def test_valid_frames_give_container():
+    d = ExtentData.from_frames(units_frame(), counts_frame(), name="toy")
+    assert d.n_units == 3
+    assert d.categories == ["x"]
+    assert d.searched_units == ["a", "b"]
+    assert d.years("x") == 1.0
+    assert d.units.loc["c", "population_cv"] == 0.0
+    assert d.counts["cases"].dtype == np.int64
+    assert repr(d) == "ExtentData('toy': 3 units, 2 searched, 1 categories, 2 counts)"
+
+
+def test_inputs_are_not_mutated():
+    u, c = units_frame(), counts_frame()
+    u0, c0 = u.copy(), c.copy()
+    ExtentData.from_frames(u, c)
+    pd.testing.assert_frame_equal(u, u0)
+    pd.testing.assert_frame_equal(c, c0)
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        (lambda c: c.assign(cases=[-1, 0]), "counts, row 1, column 'cases': -1 must be >= 0"),
+        (lambda c: c.assign(cases=[2.5, 0]), "counts, row 1, column 'cases': 2.5 must be a whole number"),
+        (lambda c: c.assign(cases=["3", "many"]), "counts, row 2, column 'cases': 'many' is not a number"),
+        (lambda c: c.assign(cases=[3, 6]), "counts, row 2, column 'cases': 6 cases exceed 5 records"),
+        (lambda c: c.assign(unit=["a", "zz"]), "counts, row 2, column 'unit': unknown unit 'zz'"),
+        (lambda c: c.assign(unit=["a", "a"]), "counts, row 2, column 'category': duplicate row for unit 'a'"),
+        (lambda c: c.drop(columns="cases"), "counts: missing required column 'cases'"),
+        (lambda c: c.iloc[0:0], "counts: no data rows"),
+        (lambda c: c.assign(years=[4, 2]), "counts, row 2, column 'years': category 'x' mixes periods"),
+    ],
+)
+def test_bad_counts_name_row_and_column(change, message):
+    with pytest.raises(DataValidationError) as err:
+        ExtentData.from_frames(units_frame(), change(counts_frame()))
+    assert str(err.value).startswith(message)
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        (lambda u: u.assign(population=[1e6, 0, 5e5]), "units, row 2, column 'population': 0 must be > 0"),
+        (lambda u: u.assign(population=[1e6, None, 5e5]), "units, row 2, column 'population': is missing"),
+        (lambda u: u.assign(unit=["a", "b", "b"]), "units, row 2, column 'unit': duplicate value 'b'"),
+        (lambda u: u.drop(columns="population"), "units: missing required column 'population'"),
+    ],
+)
+def test_bad_units_name_row_and_column(change, message):
+    with pytest.raises(DataValidationError) as err:
+        ExtentData.from_frames(change(units_frame()), counts_frame())
+    assert str(err.value).startswith(message)
+
+
+def test_every_problem_is_collected():
+    bad = counts_frame().assign(cases=[-1, 2.5])
+    with pytest.raises(DataValidationError) as err:
+        ExtentData.from_frames(units_frame(), bad)
+    assert len(err.value.problems) == 2
+    assert "(and 1 more problem)" in str(err.value)
+
+
+def test_csv_errors_name_the_file(tmp_path):
+    units, counts = tmp_path / "u.csv", tmp_path / "c.csv"
+    units_frame().to_csv(units, index=False)
+    counts.write_text("unit,category,cases\na,x,1\nb,x,-4\n")
+    with pytest.raises(DataValidationError, match=r"c\.csv, row 2, column 'cases': '-4' must be >= 0"):
+        read_extent_data(units, counts)
+    counts.write_text("")
+    with pytest.raises(DataValidationError, match=r"c\.csv: file is empty"):
+        read_extent_data(units, counts)
+    counts.write_text("unit,category,cases\n")
+    with pytest.raises(DataValidationError, match=r"c\.csv: no data rows"):
+        read_extent_data(units, counts)
+    with pytest.raises(DataValidationError, match=r"nope\.csv: file not found"):
+        read_extent_data(units, tmp_path / "nope.csv")
+
+
+def test_csv_round_trip(tmp_path):
+    units, counts = tmp_path / "u.csv", tmp_path / "c.csv"
+    units_frame().to_csv(units, index=False)
+    counts_frame().assign(years=4).to_csv(counts, index=False)
+    d = read_extent_data(units, counts)
+    assert d.name == "c"
+    assert d.years("x") == 4.0
+    assert d.counts["cases"].tolist() == [3, 0]
+
+
+def test_to_xarray_marks_unsearched_cells_missing():
+    ds = ExtentData.from_frames(units_frame(), counts_frame()).to_xarray()
+    assert ds["cases"].dims == ("force", "category")
+    assert ds["cases"].sel(force="a", category="x").item() == 3
+    assert np.isnan(ds["cases"].sel(force="c", category="x").item())
+    assert ds["population"].sum().item() == 3.5e6
+
+
+def test_subset_and_unknown_category():
+    c = pd.concat([counts_frame(), counts_frame().assign(category="y")], ignore_index=True)
+    d = ExtentData.from_frames(units_frame(), c)
+    assert d.categories == ["x", "y"]
+    assert d.subset(["y"]).categories == ["y"]
+    with pytest.raises(DataValidationError, match="unknown category"):
+        d.subset(["z"])
+    assert d.hash() != d.subset(["y"]).hash()

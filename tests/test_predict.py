@@ -1,0 +1,94 @@
+"""National totals from a synthetic posterior with known values (no MCMC)."""
+
+from __future__ import annotations
+
+import arviz as az
+import numpy as np
+import pandas as pd
+import pytest
+
+from extent.data import ExtentData
+from extent.models import Design
+from extent.models.predict import national_totals
+
+
+def fake_posterior(design: Design, *, log_rate, force_sd, dispersion, force_effect=None, chains=2, draws=2000):
+    shape = (chains, draws)
+    post = {
+        "log_rate": np.broadcast_to(np.asarray(log_rate, float), shape + (len(design.categories),)),
+        "force_sd": np.full(shape, force_sd),
+        "dispersion": np.full(shape, dispersion),
+        "force_effect": np.broadcast_to(
+            np.zeros(len(design.forces)) if force_effect is None else np.asarray(force_effect, float),
+            shape + (len(design.forces),)),
+    }
+    if design.types:
+        post["type_effect"] = np.zeros(shape + (len(design.types),))
+    return az.from_dict(posterior=post, dims={"log_rate": ["category"], "force_effect": ["force"],
+                                              "type_effect": ["type"]},
+                        coords={"category": design.categories, "force": design.forces, "type": design.types})
+
+
+@pytest.fixture
+def toy():
+    units = pd.DataFrame({"unit": [f"u{i}" for i in range(10)], "population": [1e5 * (i + 1) for i in range(10)]})
+    counts = pd.DataFrame({"unit": ["u0", "u1", "u2"], "category": ["x", "x", "y"], "cases": [4, 7, 2],
+                           "years": [2, 2, 1]})
+    return ExtentData.from_frames(units, counts)
+
+
+def test_poisson_limit_expected_total(toy):
+    """sd = 0 and no dispersion: unobserved cells are Poisson(rate x exposure); observed counts are exact."""
+    d = Design.from_data(toy)
+    idata = fake_posterior(d, log_rate=[np.log(3.0), np.log(0.5)], force_sd=0.0, dispersion=1e-6)
+    tot = national_totals(idata, toy, d, seed=1)
+    assert tot.dims == ("chain", "draw", "category")
+    pop = toy.units["population"]
+    # x: units u2..u9 unobserved, 2 years at 3 per 100k per year; y: all but u2, 1 year at 0.5 per 100k
+    mean_x = 11 + 3.0 * 2 * pop.drop(["u0", "u1"]).sum() / 1e5
+    mean_y = 2 + 0.5 * pop.drop(["u2"]).sum() / 1e5
+    x, y = tot.sel(category="x").values.ravel(), tot.sel(category="y").values.ravel()
+    assert x.mean() == pytest.approx(mean_x, rel=0.01)
+    assert x.var() == pytest.approx(mean_x - 11, rel=0.1)  # Poisson variance of the predicted part
+    assert y.mean() == pytest.approx(mean_y, rel=0.02)
+    assert (x >= 11).all() and (y >= 2).all()
+
+
+def test_force_effects_are_mean_one_for_unsearched_units(toy):
+    """With a large between-force sd the expected total still follows the mean rate exp(log_rate + sd^2/2)."""
+    d = Design.from_data(toy)
+    sd = 0.8
+    idata = fake_posterior(d, log_rate=[np.log(3.0), np.log(0.5)], force_sd=sd, dispersion=1e-6, draws=20000)
+    x = national_totals(idata, toy, d, seed=2).sel(category="x").values.ravel()
+    pop = toy.units["population"]
+    # searched units u0, u1, u2 keep force effect 0; never-searched u3..u9 get exp(sd z), mean exp(sd^2/2)
+    expected = 11 + 3.0 * 2 * (pop["u2"] + np.exp(sd**2 / 2) * pop.drop(["u0", "u1", "u2"]).sum()) / 1e5
+    assert x.mean() == pytest.approx(expected, rel=0.03)
+
+
+def test_dispersion_adds_variance(toy):
+    d = Design.from_data(toy)
+    base = dict(log_rate=[np.log(3.0), np.log(0.5)], force_sd=0.0)
+    v0 = national_totals(fake_posterior(d, dispersion=1e-6, **base), toy, d, seed=3).values[..., 0].var()
+    v1 = national_totals(fake_posterior(d, dispersion=0.5, **base), toy, d, seed=3).values[..., 0].var()
+    assert v1 > 2 * v0
+
+
+def test_same_seed_same_draws_and_chunking_invariant_shape(toy):
+    d = Design.from_data(toy)
+    idata = fake_posterior(d, log_rate=[0.0, 0.0], force_sd=0.3, dispersion=0.2, draws=300)
+    a = national_totals(idata, toy, d, seed=5, chunk=50)
+    b = national_totals(idata, toy, d, seed=5, chunk=50)
+    np.testing.assert_array_equal(a.values, b.values)
+    c = national_totals(idata, toy, d, seed=5, chunk=1000)
+    assert c.shape == a.shape
+    assert abs(c.values.mean() - a.values.mean()) < 0.1 * a.values.mean()
+
+
+def test_all_units_searched_gives_observed_total():
+    units = pd.DataFrame({"unit": ["a", "b"], "population": [1e5, 2e5]})
+    counts = pd.DataFrame({"unit": ["a", "b"], "category": ["x", "x"], "cases": [4, 9]})
+    data = ExtentData.from_frames(units, counts)
+    d = Design.from_data(data)
+    tot = national_totals(fake_posterior(d, log_rate=[1.0], force_sd=0.5, dispersion=0.5, draws=50), data, d, seed=0)
+    assert (tot.values == 13).all()

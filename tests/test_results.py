@@ -1,0 +1,84 @@
+"""The common result type: tidy tables, intervals, citations and netCDF round trips (synthetic draws)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+import xarray as xr
+
+from extent.constants import TIDY_COLUMNS
+from extent.data import ExtentData
+from extent.exceptions import ConfigError, ExtentError
+from extent.inference import Diagnostics
+from extent.results import ExtentResult
+
+
+@pytest.fixture
+def result():
+    units = pd.DataFrame({"unit": list("abcd"), "population": [1e5, 2e5, 3e5, 4e5]})
+    counts = pd.DataFrame({"unit": ["a", "b"], "category": ["x", "x"], "cases": [2, 3], "years": [4, 4]})
+    data = ExtentData.from_frames(units, counts, name="toy")
+    draws = np.random.default_rng(0).gamma(50.0, 2.0, size=(2, 500, 1))  # mean 100
+    national = xr.DataArray(draws, dims=("chain", "draw", "category"),
+                            coords={"chain": [0, 1], "draw": np.arange(500), "category": ["x"]})
+    diag = Diagnostics(max_rhat=1.001, min_ess_bulk=900, min_ess_tail=800, divergences=0, draws=500, chains=2)
+    return ExtentResult("hierarchical", data, national, diagnostics=diag, settings={"sampler": {"random_seed": 1}})
+
+
+def test_interval_is_median_and_central_quantiles(result):
+    x = result.national.values.ravel()
+    iv = result.interval("x", "total", 0.9)
+    assert iv.estimate == pytest.approx(np.median(x))
+    assert (iv.lower, iv.upper) == pytest.approx(tuple(np.quantile(x, [0.05, 0.95])))
+    pa = result.interval("x", "per_annum", 0.9)
+    assert pa.estimate == pytest.approx(iv.estimate / 4)
+    pu = result.interval("x", "per_unit_per_annum", 0.8)
+    assert pu.upper == pytest.approx(np.quantile(x, 0.9) / 4 / 4)
+
+
+def test_tidy_table(result):
+    t = result.national_extent(0.5)
+    assert list(t.columns) == TIDY_COLUMNS
+    assert t["estimand"].tolist() == ["total", "per_annum", "per_unit_per_annum"]
+    assert (t["level"] == 0.5).all() and (t["estimator"] == "hierarchical").all()
+    assert (t["lower"] < t["estimate"]).all() and (t["estimate"] < t["upper"]).all()
+
+
+def test_citation_and_probability(result):
+    iv = result.interval("x", "per_annum")
+    text = result.citation("x")
+    assert text == f"x: about {iv.estimate:,.0f} known cases per annum nationally (90% credible interval " \
+                   f"{iv.lower:,.0f} to {iv.upper:,.0f})."
+    assert result.prob_below("x", 1e9) == 1.0
+    assert 0.3 < result.prob_below("x", 25.0) < 0.7
+
+
+def test_unconverged_citation_warns(result):
+    bad = Diagnostics(max_rhat=1.2, min_ess_bulk=30, min_ess_tail=20, divergences=5, draws=500, chains=2)
+    r = ExtentResult("hierarchical", result.data, result.national, diagnostics=bad)
+    assert not r.converged
+    assert "WARNING: fit not converged" in r.citation("x")
+    assert bad.problems == ["max R-hat 1.200 > 1.01", "min bulk ESS 30 < 200", "min tail ESS 20 < 200",
+                            "5 divergent transitions"]
+
+
+def test_bad_requests(result):
+    with pytest.raises(ConfigError, match="level must be in"):
+        result.national_extent(1.5)
+    with pytest.raises(ConfigError, match="unknown category 'y'"):
+        result.interval("y")
+    with pytest.raises(ConfigError, match="estimand must be one of"):
+        result.draws("per_decade")
+
+
+def test_netcdf_round_trip(result, tmp_path):
+    path = result.to_netcdf(tmp_path / "r.nc")
+    assert not list(tmp_path.glob("*.part"))
+    back = ExtentResult.from_netcdf(path)
+    pd.testing.assert_frame_equal(back.national_extent(), result.national_extent())
+    assert back.diagnostics == result.diagnostics
+    assert back.data.hash() == result.data.hash()
+    assert back.settings == result.settings
+    with pytest.raises(ExtentError, match="file not found"):
+        ExtentResult.from_netcdf(tmp_path / "missing.nc")
