@@ -56,6 +56,16 @@ def where(source: str, row: int | None, column: str | None) -> str:
     return ", ".join(parts)
 
 
+def show(value) -> str:
+    """A cell value as the user wrote it: text quoted, numbers plain (``'many'``, ``-1``, ``2.5``)."""
+    if isinstance(value, str):
+        return repr(value)
+    try:
+        return f"{float(value):g}"
+    except (TypeError, ValueError):
+        return repr(value)
+
+
 def validate_frame(frame: pd.DataFrame, schema: pa.DataFrameSchema, source: str) -> pd.DataFrame:
     """Validate ``frame`` (positionally indexed) against ``schema``; raise one error listing every problem.
 
@@ -88,7 +98,7 @@ def _parse_numbers(frame: pd.DataFrame, schema: pa.DataFrameSchema, source: str)
         text = raw.map(lambda v: v.strip() if isinstance(v, str) else v).replace("", np.nan)
         numbers = pd.to_numeric(text, errors="coerce").astype(float)
         for row in np.flatnonzero(numbers.isna().to_numpy() & text.notna().to_numpy()):
-            problems.append(f"{where(source, int(row) + 1, name)}: {raw.iloc[row]!r} is not a number")
+            problems.append(f"{where(source, int(row) + 1, name)}: {show(raw.iloc[row])} is not a number")
         parsed[name] = numbers
     return parsed, problems
 
@@ -105,14 +115,31 @@ def _problems(cases: pd.DataFrame, frame: pd.DataFrame, source: str) -> list[str
         if check == "not_nullable":
             what = "is missing"
         elif check == "field_uniqueness":
-            what = f"duplicate value {raw!r}"
+            what = f"duplicate value {show(raw)}"
         elif check.startswith("coerce_dtype") or check.startswith("dtype"):
             what = f"has the wrong type ({check})"
         elif check == "is empty":
             what = "is empty"
         else:
-            what = f"{raw!r} {check}" if raw is not None and not pd.isna(raw) else None
+            what = f"{show(raw)} {check}" if raw is not None and not pd.isna(raw) else None
         if what is None:
             continue
         problems.append(f"{where(source, row, column)}: {what}")
     return problems or [f"{source}: invalid table"]
+
+
+SURVEY = pa.DataFrameSchema(
+    {
+        "unit": pa.Column(None, nullable=False, unique=True, checks=_non_empty),
+        "responded": pa.Column(float, pa.Check.isin([0.0, 1.0], error="must be 0 or 1"), nullable=False),
+        "returned": pa.Column(
+            float, [pa.Check.ge(0, error="must be >= 0"), _integer_valued], nullable=True
+        ),
+        "cap": pa.Column(
+            float, [pa.Check.gt(0, error="must be > 0"), _integer_valued], nullable=True, required=False
+        ),
+    },
+    strict=False,
+    name="survey",
+)
+"""Survey table: one row per surveyed unit; ``returned`` is empty when the unit did not respond."""
