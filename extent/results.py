@@ -136,16 +136,32 @@ class ExtentResult:
         return text + "."
 
     def summary(self, level: float = CI_LEVEL) -> pd.DataFrame:
-        """Parameter table: posterior mean, sd, central interval, ESS and R-hat (Bayesian fits), or the
-        scaling factors (naive)."""
+        """Parameter table: mean, sd, median, central interval, bulk/tail ESS and R-hat (Bayesian fits), or the
+        sampled cases, population and scaling factor per category (naive)."""
         level = _check_level(level)
         if self.idata is None:
             return pd.DataFrame(self.settings.get("factors", {})).T
-        names = [v for v in ("log_rate", "log_mean_rate", "force_sd", "dispersion", "type_effect")
-                 if v in self.idata.posterior]
-        return az.summary(self.idata, var_names=names, hdi_prob=level, kind="all", stat_focus="mean",
-                          fmt="wide", round_to="none").rename(
-            columns=lambda c: c.replace("hdi_", "eti_") if c.startswith("hdi_") else c)
+        post = self.idata.posterior
+        names = [v for v in ("log_rate", "log_mean_rate", "force_sd", "dispersion", "type_effect") if v in post]
+        lo, hi = (1 - level) / 2, (1 + level) / 2
+        stats = {
+            "mean": post[names].mean(("chain", "draw")),
+            "sd": post[names].std(("chain", "draw")),
+            "median": post[names].median(("chain", "draw")),
+            f"eti_{lo:.1%}": post[names].quantile(lo, ("chain", "draw")).drop_vars("quantile"),
+            f"eti_{hi:.1%}": post[names].quantile(hi, ("chain", "draw")).drop_vars("quantile"),
+            "ess_bulk": az.ess(post[names], method="bulk"),
+            "ess_tail": az.ess(post[names], method="tail"),
+            "r_hat": az.rhat(post[names]),
+        }
+        rows = {}
+        for name in names:
+            da = post[name]
+            extra = [d for d in da.dims if d not in ("chain", "draw")]
+            labels = [name] if not extra else [f"{name}[{v}]" for v in da[extra[0]].values]
+            for i, label in enumerate(labels):
+                rows[label] = {k: float(np.ravel(v[name].values)[i]) for k, v in stats.items()}
+        return pd.DataFrame.from_dict(rows, orient="index")
 
     # -- persistence --------------------------------------------------------------------------------------
     def to_netcdf(self, path: str | Path) -> Path:

@@ -75,3 +75,13 @@ def test_unconverged_fit_warns_loudly_or_raises(report):
         HierarchicalExtent(sampler=tiny).fit(data)
     with pytest.raises(ConvergenceError, match="UNRELIABLE"):
         HierarchicalExtent(sampler=tiny, strict=True).fit(data)
+
+
+def test_summary_table(fit):
+    s = fit.summary(0.9)
+    assert list(s.columns) == ["mean", "sd", "median", "eti_5.0%", "eti_95.0%", "ess_bulk", "ess_tail", "r_hat"]
+    assert "force_sd" in s.index and "type_effect[metropolitan]" in s.index
+    assert (s["eti_5.0%"] < s["median"]).all() and (s["median"] < s["eti_95.0%"]).all()
+    # log_mean_rate = log_rate + force_sd^2/2 draw by draw, so it is never below log_rate
+    assert (s.filter(like="log_mean_rate", axis=0)["mean"].to_numpy()
+            >= s.filter(like="log_rate[", axis=0)["mean"].to_numpy()).all()

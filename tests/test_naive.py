@@ -56,3 +56,9 @@ def test_naive_has_no_interval(naive):
 def test_bad_national_population():
     with pytest.raises(ConfigError, match="national_population must be > 0"):
         NaiveScaling(national_population=-1)
+
+
+def test_naive_summary_lists_factors(naive):
+    s = naive.summary()
+    assert s.loc["internet_cai", "sampled_cases"] == 434
+    assert s.loc["international_csa_victim", "scaling_factor"] == pytest.approx(19.2, abs=1e-3)
