@@ -169,6 +169,13 @@ def load_report() -> ReportDataset:
     )
 
 
+def load_lip_cancer():
+    """The Scottish lip cancer data (56 districts); see :mod:`extent.datasets.lip_cancer`."""
+    from extent.datasets.lip_cancer import load_lip_cancer as _load
+
+    return _load()
+
+
 def load_dataset(name: str) -> ExtentData:
     """Load a built-in dataset's :class:`ExtentData` by name (``"report"``)."""
     if name == "report":
@@ -185,6 +192,7 @@ __all__ = [
     "UK_POPULATION_2001",
     "load_dataset",
     "load_ew_forces",
+    "load_lip_cancer",
     "load_report",
     "read_table",
     "report_units",
