@@ -1,6 +1,16 @@
-"""The hierarchical Bayesian extent estimator: data -> model -> posterior -> national totals."""
+"""The hierarchical Bayesian extent estimator: data -> model -> posterior -> national totals.
+
+Fits pass :func:`compile_key` to :func:`~extent.inference.sample`, so a second fit of data with the same
+structure in the same process (a calibration study, a re-run in a notebook) reuses the compiled model.
+"""
 
 from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+
+import numpy as np
 
 from extent.data import ExtentData
 from extent.inference import Diagnostics, SamplerConfig, sample
@@ -11,6 +21,26 @@ from extent.priors import Prior, resolve_priors
 from extent.results import ExtentResult
 
 DIAGNOSED = ["log_rate", "log_mean_rate", "force_sd", "dispersion", "type_effect", "force_effect"]
+
+
+DATA_FIELDS = ("cases", "log_exposure")
+"""Design arrays that enter the model as ``pm.Data`` (swapped into a cached compiled model)."""
+
+
+def compile_key(design: Design, priors: dict[str, Prior], centered: bool) -> str:
+    """What the compiled model depends on apart from the ``pm.Data`` values (cases and exposures).
+
+    Every array of the design other than the data (index arrays, population CVs) is a constant of the graph,
+    so it is part of the key.
+    """
+    h = hashlib.sha256()
+    h.update(json.dumps([design.structure_key(), {k: v.to_dict() for k, v in priors.items()}, centered],
+                        sort_keys=True, default=str).encode())
+    for field in dataclasses.fields(design):
+        value = getattr(design, field.name)
+        if field.name not in DATA_FIELDS and isinstance(value, np.ndarray):
+            h.update(field.name.encode() + np.ascontiguousarray(value).tobytes())
+    return h.hexdigest()
 
 
 class HierarchicalExtent:
@@ -53,7 +83,7 @@ class HierarchicalExtent:
         """Sample the posterior and the national totals; warn loudly if the fit did not converge."""
         design = Design.from_data(data)
         model = build_extent_model(data, self.priors, design=design, centered=self.centered)
-        idata = sample(model, self.sampler)
+        idata = sample(model, self.sampler, cache_key=compile_key(design, self.priors, self.centered))
         diagnostics = Diagnostics.from_idata(idata, DIAGNOSED)
         diagnostics.check(strict=self.strict, what=f"hierarchical fit of {data.name!r}")
         national = national_totals(idata, data, design, seed=self.sampler.random_seed + 1)

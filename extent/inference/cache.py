@@ -1,0 +1,345 @@
+"""Compiled-model caching: nutpie's numba sampler without its 10-second recompile in every process.
+
+``nutpie.compile_pymc_model`` turns the PyTensor log density into numba code (which PyTensor caches on disk)
+and then wraps it in a C callback with ``numba.cfunc``. That wrapper is a closure over unpicklable objects, so
+numba cannot cache it and every fresh process spends about 10 s on it (measured on the report's model: 11 s
+of the 12 s compile). :func:`compile_nutpie` builds the same callbacks from generated source registered with
+PyTensor's numba cache, keyed by the cache key of the PyTensor function it calls, so a second process loads
+them from disk. Data enter through pointers in ``user_data``, never as compile-time constants, so models of
+the same structure share one cache entry and :meth:`CachedNutpieModel.with_data` swaps data without compiling.
+
+Two levels of cache:
+
+* on disk, under PyTensor's ``base_compiledir`` (``~/.pytensor`` unless ``PYTENSOR_FLAGS`` says otherwise):
+  PyTensor's own numba cache plus these wrappers, shared by every process of the same user;
+* in memory, :func:`compiled_for`: one compiled model per model structure and priors, reused with new data
+  (the calibration studies fit thousands of data sets of one shape).
+
+PyTensor 2.38 has no numba implementation of the digamma function (``Psi``, in the gradient of the negative
+binomial): it falls back to an object-mode call per element, which numba cannot cache and which makes the
+whole log density uncacheable. :func:`register_numba_psi` supplies a native one (asymptotic series after
+upward recurrence, absolute error below 1e-13).
+
+Falls back to plain ``nutpie.compile_pymc_model`` when PyTensor still gives no cache key.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import threading
+import warnings
+from collections import OrderedDict
+from collections.abc import Callable, Hashable
+
+import numpy as np
+
+_CACHE_VERSION = "extent-nutpie-cfunc-2"
+_MEMORY: OrderedDict[Hashable, object] = OrderedDict()
+_MEMORY_SIZE = 8
+_LOCK = threading.Lock()
+
+
+_PSI_REGISTERED = False
+
+
+def register_numba_psi() -> None:
+    """Give PyTensor's numba backend a native, cacheable digamma (idempotent)."""
+    global _PSI_REGISTERED
+    if _PSI_REGISTERED:
+        return
+    import math
+
+    from pytensor.link.numba.dispatch import basic as numba_basic
+    from pytensor.link.numba.dispatch.basic import register_funcify_and_cache_key
+    from pytensor.link.numba.dispatch.scalar import scalar_op_cache_key
+    from pytensor.scalar.math import Psi
+
+    @register_funcify_and_cache_key(Psi)
+    def numba_funcify_Psi(op, node, **kwargs):
+        @numba_basic.numba_njit
+        def psi(x):
+            x = float(x)
+            if x <= 0.0 and x == math.floor(x):
+                return math.nan
+            result = 0.0
+            if x < 0.0:  # reflection: psi(1 - x) - psi(x) = pi / tan(pi x)
+                result = -math.pi / math.tan(math.pi * x)
+                x = 1.0 - x
+            while x < 10.0:
+                result -= 1.0 / x
+                x += 1.0
+            f = 1.0 / (x * x)
+            tail = f * (-1.0 / 12 + f * (1.0 / 120 + f * (-1.0 / 252 + f * (1.0 / 240 + f * (-1.0 / 132)))))
+            return result + math.log(x) - 0.5 / x + tail
+
+        return psi, scalar_op_cache_key(op, cache_version="extent-1")
+
+    _PSI_REGISTERED = True
+
+
+def _intrinsics():
+    """Pointer casts for the generated callbacks (built lazily so that importing extent skips numba)."""
+    global _CASTS
+    if _CASTS is not None:
+        return _CASTS
+    from numba import types
+    from numba.core import cgutils  # noqa: F401
+    from numba.extending import intrinsic
+
+    def make_cast(nb_type):
+        @intrinsic
+        def cast(typingctx, addr):
+            ptr = types.CPointer(nb_type)
+
+            def codegen(context, builder, signature, args):
+                return builder.inttoptr(args[0], context.get_value_type(ptr))
+
+            return ptr(types.uint64), codegen
+
+        return cast
+
+    @intrinsic
+    def void_to_u64(typingctx, ptr):
+        target = types.CPointer(types.uint64)
+
+        def codegen(context, builder, signature, args):
+            return builder.bitcast(args[0], context.get_value_type(target))
+
+        return target(types.voidptr), codegen
+
+    casts = {"void_to_u64": void_to_u64}
+    for name in ("float64", "float32", "int64", "int32", "int16", "int8", "uint8", "bool_"):
+        casts[f"ptr_{name}"] = make_cast(getattr(types, name))
+    _CASTS = casts
+    return casts
+
+
+_CASTS = None
+
+
+def _shared_preamble(shared: list[tuple[str, np.ndarray]], used: list[str]) -> tuple[list[str], list[str], int]:
+    """Source lines that rebuild the ``used`` shared arrays from ``user_data`` (pointer, then shape, per array)."""
+    lines, found, pos = [], {}, 0
+    for i, (name, value) in enumerate(shared):
+        if name in used:
+            dtype = "bool_" if value.dtype == np.bool_ else value.dtype.name
+            shape = ", ".join(f"ud[{pos + 1 + k}]" for k in range(value.ndim))
+            shape = f"({shape},)" if value.ndim == 1 else f"({shape})"
+            lines.append(f"    s{i} = numba.carray(ptr_{dtype}(ud[{pos}]), {shape})")
+            found[name] = f"s{i}"
+        pos += 1 + value.ndim
+    return lines, [found[n] for n in used], pos
+
+
+def _user_data(shared: list[tuple[str, np.ndarray]]) -> np.ndarray:
+    out = []
+    for _, value in shared:
+        out.append(value.ctypes.data)
+        out.extend(value.shape)
+    return np.asarray(out or [0], dtype=np.uint64)
+
+
+def _logp_source(n_dim: int, shared, used) -> str:
+    pre, args, n_ud = _shared_preamble(shared, used)
+    call = ", ".join(["x", *args])
+    return "\n".join(
+        [
+            "def logp_cfunc(dim, x_, out_, logp_, user_data_):",
+            f"    if dim != {n_dim}:",
+            "        return -1",
+            f"    ud = numba.carray(void_to_u64(user_data_), ({max(n_ud, 1)},))",
+            *pre,
+            "    try:",
+            f"        x = numba.carray(x_, ({n_dim},))",
+            f"        out = numba.carray(out_, ({n_dim},))",
+            "        logp = numba.carray(logp_, (1,))",
+            f"        logp_val, grad = inner({call})",
+            "        logp[0] = logp_val",
+            "        out[:] = grad",
+            "        if not np.all(np.isfinite(out)):",
+            "            return 3",
+            "        if not np.isfinite(logp_val):",
+            "            return 4",
+            "    except Exception:",
+            "        return 1",
+            "    return 0",
+        ]
+    )
+
+
+def _expand_source(n_dim: int, n_expanded: int, shared, used) -> str:
+    pre, args, n_ud = _shared_preamble(shared, used)
+    call = ", ".join(["x", *args])
+    return "\n".join(
+        [
+            "def expand_cfunc(dim, expanded, x_, out_, user_data_):",
+            f"    if dim != {n_dim} or expanded != {n_expanded}:",
+            "        return -1",
+            f"    ud = numba.carray(void_to_u64(user_data_), ({max(n_ud, 1)},))",
+            *pre,
+            "    try:",
+            f"        x = numba.carray(x_, ({n_dim},))",
+            f"        out = numba.carray(out_, ({n_expanded},))",
+            f"        (values,) = inner({call})",
+            "        out[:] = values",
+            "    except Exception:",
+            "        return -2",
+            "    return 0",
+        ]
+    )
+
+
+def _cached_cfunc(src: str, name: str, signature, inner, inner_key: str):
+    import numba
+    from pytensor.link.numba.cache import compile_numba_function_src
+
+    key = hashlib.sha256(f"{_CACHE_VERSION}\n{inner_key}\n{src}".encode()).hexdigest()
+    # __name__ lets numba rebuild the environment of a cached function from this module
+    env = {"__name__": __name__, "numba": numba, "np": np, "inner": inner, **_intrinsics()}
+    py_func = compile_numba_function_src(src, name, global_env=env, cache_key=key)
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", category=numba.NumbaWarning)
+        return numba.cfunc(signature, cache=True)(py_func)
+
+
+def _inner_cache_key(fn) -> str | None:
+    from pytensor.link.numba.cache import CACHED_SRC_FUNCTIONS
+
+    jit_fn = fn.vm.jit_fn
+    return CACHED_SRC_FUNCTIONS.get(getattr(jit_fn, "py_func", None))
+
+
+def _cached_model_class():
+    from nutpie.compile_pymc import CompiledPyMCModel
+
+    @dataclasses.dataclass(frozen=True)
+    class CachedNutpieModel(CompiledPyMCModel):
+        """A nutpie model whose C callbacks come from the disk cache; data are passed by pointer."""
+
+        shared_order: tuple = ()
+
+        def with_data(self, **updates):
+            """The same compiled model with new values of its ``pm.Data`` (same dtype and rank)."""
+            shared = dict(self.shared_data)
+            for name, value in updates.items():
+                if name not in shared:
+                    raise KeyError(f"Unknown shared variable: {name}")
+                old = shared[name]
+                new = np.array(value, dtype=old.dtype, order="C", copy=True)
+                if new.ndim != old.ndim:
+                    raise ValueError(f"Shared variable {name} must have rank {old.ndim}")
+                new.flags.writeable = False
+                shared[name] = new
+            user_data = _user_data([(n, shared[n]) for n in self.shared_order])
+            return dataclasses.replace(self, shared_data=shared, user_data=user_data)
+
+    return CachedNutpieModel
+
+
+_MODEL_CLASS = None
+
+
+def compile_nutpie(model, *, var_names=None):
+    """Compile ``model`` for nutpie's numba sampler, loading the C callbacks from disk when cached.
+
+    Parameters
+    ----------
+    model : pymc.Model
+    var_names : list of str, optional
+        Variables to keep in the trace (all when not given).
+
+    Returns
+    -------
+    nutpie.compile_pymc.CompiledPyMCModel
+        Accepted by ``nutpie.sample``; ``with_data(name=values)`` gives the same model with new data.
+    """
+    global _MODEL_CLASS
+    import numba
+    import nutpie
+    from nutpie.compile_pymc import _make_functions, _prepare_dims_and_coords
+    from pymc.initial_point import make_initial_point_fn
+
+    register_numba_psi()
+    initial_point_fn = make_initial_point_fn(
+        model=model, default_strategy="support_point", jitter_rvs=set(model.free_RVs), return_transformed=True
+    )
+    lock = threading.Lock()
+
+    def locked_initial_point(seed):
+        with lock:
+            return initial_point_fn(seed)
+
+    n_dim, n_expanded, logp_pt, expand_pt, init_fn, shape_info = _make_functions(
+        model, mode="NUMBA", compute_grad=True, join_expanded=True,
+        pymc_initial_point_fn=locked_initial_point, var_names=var_names,
+    )
+    logp_key, expand_key = _inner_cache_key(logp_pt), _inner_cache_key(expand_pt)
+    if logp_key is None or expand_key is None:
+        return nutpie.compile_pymc_model(model, backend="numba", var_names=var_names)
+
+    shared_vars: dict[str, object] = {}
+    for var in [*logp_pt.get_shared(), *expand_pt.get_shared()]:
+        shared_vars.setdefault(var.name, var)
+    shared_data = {}
+    for name, var in shared_vars.items():
+        value = np.array(var.get_value(), order="C", copy=True)
+        value.flags.writeable = False
+        shared_data[name] = value
+    # one user_data array (pointer and shape of every shared array) serves both callbacks
+    shared = list(shared_data.items())
+    logp_used = [v.name for v in logp_pt.get_shared()]
+    expand_used = [v.name for v in expand_pt.get_shared()]
+
+    t = numba.types
+    logp_sig = t.int64(t.uint64, t.CPointer(t.double), t.CPointer(t.double), t.CPointer(t.double), t.voidptr)
+    expand_sig = t.int64(t.uint64, t.uint64, t.CPointer(t.double), t.CPointer(t.double), t.voidptr)
+    logp_c = _cached_cfunc(_logp_source(n_dim, shared, logp_used), "logp_cfunc", logp_sig, logp_pt.vm.jit_fn, logp_key)
+    expand_c = _cached_cfunc(
+        _expand_source(n_dim, n_expanded, shared, expand_used), "expand_cfunc", expand_sig, expand_pt.vm.jit_fn, expand_key
+    )
+    dims, coords = _prepare_dims_and_coords(model, shape_info)
+    if _MODEL_CLASS is None:
+        _MODEL_CLASS = _cached_model_class()
+    return _MODEL_CLASS(
+        _n_dim=n_dim,
+        dims=dims,
+        _coords=coords,
+        _shapes={name: tuple(shape) for name, _, shape in zip(*shape_info)},
+        compiled_logp_func=logp_c,
+        compiled_expand_func=expand_c,
+        initial_point_func=init_fn,
+        shared_data=shared_data,
+        user_data=_user_data(shared),
+        n_expanded=n_expanded,
+        shape_info=shape_info,
+        logp_func=logp_pt,
+        expand_func=expand_pt,
+        shared_order=tuple(shared_data),
+    )
+
+
+def compiled_for(key: Hashable, build: Callable[[], object], data: dict[str, np.ndarray]):
+    """The compiled model cached under ``key`` with ``data`` swapped in, compiling with ``build`` on a miss.
+
+    ``key`` must capture everything the compiled code depends on apart from the values in ``data`` (model
+    structure, priors, parameterisation, trace variables); at most the last few keys are kept.
+    """
+    with _LOCK:
+        compiled = _MEMORY.get(key)
+        if compiled is not None:
+            _MEMORY.move_to_end(key)
+    if compiled is None:
+        compiled = build()
+        with _LOCK:
+            _MEMORY[key] = compiled
+            while len(_MEMORY) > _MEMORY_SIZE:
+                _MEMORY.popitem(last=False)
+        return compiled
+    return compiled.with_data(**{k: v for k, v in data.items() if k in compiled.shared_data})
+
+
+def clear_memory_cache() -> None:
+    """Forget the compiled models held in this process (the disk cache is kept)."""
+    with _LOCK:
+        _MEMORY.clear()
