@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from extent.datasets import ReportDataset
+from extent.reporting.npqs import npqs_section
 from extent.reporting.render import Section
 
 
 def report_sections(dataset: ReportDataset, *, seed: int) -> list[Section]:
-    """Sections on the published figures, the searches and the report's other tables."""
+    """Sections on the searches, the published figures, the survey (NPQS) and the report's other tables."""
     published = dataset.published.copy()
     searches = dataset.searches[["category", "unit", "cases", "records", "search", "source", "note"]].fillna("")
     return [
@@ -29,6 +30,7 @@ def report_sections(dataset: ReportDataset, *, seed: int) -> list[Section]:
             ],
             published,
         ),
+        *npqs_section(dataset, seed=seed).as_sections(),
         Section("HMRC 'prosecutions' for importing indecent images (Table 9)", [], dataset.hmrc_prosecutions),
         Section("Computer Examination Unit workload in one force (Table 13)", [], dataset.ceu_workload),
         Section("Previous conviction status of suspected CAI users (Table 14)", [], dataset.conviction_status),

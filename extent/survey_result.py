@@ -1,0 +1,263 @@
+"""Results of survey non-response fits: :class:`SurveyResult` and the sensitivity analysis :class:`Sensitivity`."""
+
+from __future__ import annotations
+
+import json
+import warnings
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+
+import arviz as az
+import numpy as np
+import pandas as pd
+import xarray as xr
+
+from extent.constants import CI_LEVEL, ESTIMANDS
+from extent.data.survey import SurveyData
+from extent.exceptions import ConfigError
+from extent.inference.diagnostics import Diagnostics
+
+SURVEY_COLUMNS = ["mechanism", "estimand", "estimate", "lower", "upper", "level"]
+"""Columns of the tidy table of ``extent survey``."""
+
+PARAMETERS = ["log_rate", "unit_sd", "rate_coef", "response_intercept", "response_coef", "selection", "delta",
+              "survey_effect"]
+
+
+def _check_level(level: float) -> float:
+    if not 0 < level < 1:
+        raise ConfigError(f"level must be in (0, 1), got {level!r}")
+    return float(level)
+
+
+def _check_estimand(estimand: str) -> str:
+    if estimand not in ESTIMANDS:
+        raise ConfigError(f"estimand must be one of {ESTIMANDS}, got {estimand!r}")
+    return estimand
+
+
+def quantiles(x: np.ndarray, level: float) -> tuple[float, float, float]:
+    """Median and central ``level`` interval of draws."""
+    lo, med, hi = np.quantile(np.ravel(x), [(1 - level) / 2, 0.5, (1 + level) / 2])
+    return float(med), float(lo), float(hi)
+
+
+@dataclass(frozen=True, eq=False)
+class SurveyResult:
+    """National total from a survey with non-response, under one named mechanism.
+
+    Attributes
+    ----------
+    mechanism : str
+        ``mcar``, ``mar``, ``mnar`` or ``delta`` (``joint-`` prefixed when record searches were used too).
+    data : SurveyData
+        The survey fitted.
+    national : xarray.DataArray
+        Draws of the national total over ``years``, dims ``(chain, draw)``.
+    years : float
+        Period of the total in years.
+    idata : arviz.InferenceData
+        Posterior.
+    diagnostics : Diagnostics
+        Convergence record.
+    settings : dict
+        Priors, fixed parameters, sampler and options (JSON-serialisable).
+    """
+
+    mechanism: str
+    data: SurveyData
+    national: xr.DataArray
+    years: float
+    idata: az.InferenceData
+    diagnostics: Diagnostics
+    settings: dict = field(default_factory=dict)
+    created_at: str = field(default_factory=lambda: datetime.now(UTC).isoformat(timespec="seconds"))
+
+    @property
+    def converged(self) -> bool:
+        return self.diagnostics.converged
+
+    def draws(self, estimand: str = "total") -> np.ndarray:
+        """Flat draws of ``total``, ``per_annum`` or ``per_unit_per_annum``."""
+        x = self.national.values.ravel().astype(float)
+        if _check_estimand(estimand) == "total":
+            return x
+        x = x / self.years
+        return x if estimand == "per_annum" else x / self.data.n_units
+
+    def interval(self, estimand: str = "total", level: float = CI_LEVEL) -> tuple[float, float, float]:
+        """``(median, lower, upper)`` of one estimand."""
+        return quantiles(self.draws(estimand), _check_level(level))
+
+    def national_extent(self, level: float = CI_LEVEL) -> pd.DataFrame:
+        """Tidy table: ``mechanism, estimand, estimate, lower, upper, level`` (one row per estimand)."""
+        level = _check_level(level)
+        rows = []
+        for estimand in ESTIMANDS:
+            est, lo, hi = self.interval(estimand, level)
+            rows.append({"mechanism": self.mechanism, "estimand": estimand, "estimate": est, "lower": lo,
+                         "upper": hi, "level": level})
+        return pd.DataFrame(rows, columns=SURVEY_COLUMNS)
+
+    def prob_below(self, threshold: float, estimand: str = "per_annum") -> float:
+        """Posterior probability that the national ``estimand`` is below ``threshold``."""
+        return float(np.mean(self.draws(estimand) < threshold))
+
+    def response_rate(self) -> float:
+        """Posterior mean of the average response probability over surveyed units."""
+        return float(self.idata.posterior["response_prob"].mean())
+
+    def summary(self, level: float = CI_LEVEL) -> pd.DataFrame:
+        """Parameter table: mean, sd, central interval (``eti_`` columns), ESS and R-hat."""
+        level = _check_level(level)
+        names = [v for v in PARAMETERS if v in self.idata.posterior]
+        return az.summary(self.idata, var_names=names, hdi_prob=level, kind="all", stat_focus="mean",
+                          fmt="wide", round_to="none").rename(
+            columns=lambda c: c.replace("hdi_", "eti_") if c.startswith("hdi_") else c)
+
+    def to_netcdf(self, path: str | Path) -> Path:
+        """Save posterior, national draws, survey data and settings to one netCDF file (atomically)."""
+        path = Path(path)
+        groups = {g: self.idata[g] for g in self.idata.groups()}
+        groups["predictions"] = self.national.rename("national_total").to_dataset()
+        units = self.data.units.reset_index()
+        groups["fit_data_units"] = xr.Dataset.from_dataframe(
+            units.astype({c: str for c in units.select_dtypes(exclude="number").columns}))
+        groups["fit_data_survey"] = xr.Dataset.from_dataframe(self.data.responses)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            idata = az.InferenceData(**groups)
+        idata.predictions.attrs.update({
+            "extent_estimator": "survey",
+            "extent_mechanism": self.mechanism,
+            "extent_years": self.years,
+            "extent_settings": json.dumps(self.settings, default=str),
+            "extent_diagnostics": json.dumps(self.diagnostics.to_dict()),
+            "extent_data_name": self.data.name,
+            "extent_data_hash": self.data.hash(),
+            "extent_data_simulated": int(self.data.simulated),
+            "extent_created_at": self.created_at,
+        })
+        tmp = path.with_name(path.name + ".part")
+        try:
+            idata.to_netcdf(str(tmp))
+            tmp.replace(path)
+        finally:
+            tmp.unlink(missing_ok=True)
+        return path
+
+    def __repr__(self) -> str:
+        est, lo, hi = self.interval("total")
+        label = " (SIMULATED data)" if self.data.simulated else ""
+        return (
+            f"SurveyResult({self.mechanism}, {self.data!r}){label}\n"
+            f"  national total over {self.years:g} years: {est:,.0f} (90% CI {lo:,.0f} to {hi:,.0f})\n"
+            f"  diagnostics: {self.diagnostics}"
+        )
+
+
+@dataclass(frozen=True)
+class TippingPoint:
+    """Where a stated conclusion about the national estimand flips along the sensitivity parameter.
+
+    Attributes
+    ----------
+    parameter : str
+        ``selection`` or ``delta``.
+    threshold : float
+        The ``N`` of "fewer than N".
+    estimand : str
+        The estimand of the conclusion.
+    value : float
+        Parameter value at which the conclusion flips (linear interpolation on the grid); NaN if it holds
+        everywhere or nowhere on the grid.
+    holds_at : tuple of float
+        Grid values at which the conclusion holds.
+    text : str
+        One sentence.
+    """
+
+    parameter: str
+    threshold: float
+    estimand: str
+    value: float
+    holds_at: tuple[float, ...]
+    text: str
+
+
+@dataclass(frozen=True, eq=False)
+class Sensitivity:
+    """National estimate as a function of the MNAR parameter (``selection``) or the delta adjustment.
+
+    Attributes
+    ----------
+    parameter : str
+        ``selection`` (MNAR selection model, refitted at each value) or ``delta`` (pattern mixture).
+    table : pandas.DataFrame
+        ``parameter, value, estimand, estimate, lower, upper, level``.
+    reference : pandas.DataFrame
+        Tidy rows (``mechanism, estimand, ...``) of the reference fits (MCAR, MAR) for comparison.
+    level : float
+        Interval probability.
+    simulated : bool
+        Whether the data were simulated.
+    """
+
+    parameter: str
+    table: pd.DataFrame
+    reference: pd.DataFrame
+    level: float = CI_LEVEL
+    simulated: bool = False
+
+    def tipping_point(self, threshold: float, *, estimand: str = "per_annum") -> TippingPoint:
+        """Where "fewer than ``threshold``" (upper interval bound below it) starts or stops holding."""
+        _check_estimand(estimand)
+        t = self.table[self.table["estimand"] == estimand].sort_values("value")
+        values, upper = t["value"].to_numpy(float), t["upper"].to_numpy(float)
+        holds = upper < threshold
+        value = float("nan")
+        for i in range(len(values) - 1):
+            if holds[i] != holds[i + 1]:
+                a, b = upper[i] - threshold, upper[i + 1] - threshold
+                value = float(values[i] + (values[i + 1] - values[i]) * a / (a - b))
+                break
+        claim = f"fewer than {threshold:,.0f} cases {estimand.replace('_', ' ')}"
+        name = self.parameter
+        if holds.all():
+            text = f"'{claim}' holds ({self.level:.0%} upper bound) for every {name} in [{values[0]:g}, {values[-1]:g}]."
+        elif not holds.any():
+            text = f"'{claim}' fails ({self.level:.0%} upper bound) for every {name} in [{values[0]:g}, {values[-1]:g}]."
+        else:
+            side = "above" if holds[-1] else "below"
+            text = (f"'{claim}' holds ({self.level:.0%} upper bound below {threshold:,.0f}) only for {name} {side} "
+                    f"{value:.2f}; it flips at {name} = {value:.2f}.")
+        if self.simulated:
+            text += " (SIMULATED data.)"
+        return TippingPoint(parameter=name, threshold=float(threshold), estimand=estimand, value=value,
+                            holds_at=tuple(float(v) for v in values[holds]), text=text)
+
+    def plot(self, *, estimand: str = "total", threshold: float | None = None, ax=None):
+        """Estimate and interval against the parameter, with reference fits and an optional threshold."""
+        import matplotlib.pyplot as plt
+
+        _check_estimand(estimand)
+        if ax is None:
+            fig, ax = plt.subplots(figsize=(6, 4))
+        else:
+            fig = ax.figure
+        t = self.table[self.table["estimand"] == estimand].sort_values("value")
+        ax.fill_between(t["value"], t["lower"], t["upper"], alpha=0.25, label=f"{self.level:.0%} interval")
+        ax.plot(t["value"], t["estimate"], marker="o", label=f"{self.parameter} fixed")
+        ref = self.reference[self.reference["estimand"] == estimand]
+        for (_, r), style in zip(ref.iterrows(), ("--", ":", "-.")):
+            ax.axhline(r["estimate"], linestyle=style, color="grey", label=f"{r['mechanism']} estimate")
+        if threshold is not None:
+            ax.axhline(threshold, color="red", linewidth=1, label=f"threshold {threshold:,.0f}")
+        ax.set_xlabel({"selection": "selection (log-odds of response per sd of latent caseload)",
+                       "delta": "delta (log rate ratio, non-responders / responders)"}.get(self.parameter,
+                                                                                          self.parameter))
+        ax.set_ylabel(f"national {estimand.replace('_', ' ')}")
+        ax.set_title("Sensitivity to the non-response assumption" + (" (SIMULATED data)" if self.simulated else ""))
+        ax.legend(fontsize=8)
+        return fig

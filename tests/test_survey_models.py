@@ -1,0 +1,255 @@
+"""Survey non-response models without sampling: graphs, censoring, totals, sensitivity logic, NPQS, CLI errors."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import arviz as az
+import numpy as np
+import pandas as pd
+import pytensor
+import pytensor.tensor as pt
+import pytest
+from scipy import stats
+from typer.testing import CliRunner
+
+from extent.data import ExtentData, SurveyData
+from extent.exceptions import ConfigError, DataValidationError
+from extent.models.nonresponse import (
+    DEFAULT_PRIORS,
+    build_joint_model,
+    build_survey_model,
+    log_at_least,
+    survey_totals,
+)
+from extent.simulate.survey import simulate_survey
+from extent.survey_result import Sensitivity, SurveyResult
+
+
+@pytest.fixture(scope="module")
+def small():
+    units = pd.DataFrame({"unit": ["a", "b", "c", "d"], "population": [1e6, 2e6, 5e5, 1e6],
+                          "other_stages": [1, 0, 1, 0]})
+    survey = pd.DataFrame({"unit": ["a", "b", "c", "d"], "responded": [1, 0, 1, 1], "returned": [3, None, 10, 0]})
+    return SurveyData.from_frames(units, survey, cap=10, years=4)
+
+
+@pytest.mark.parametrize(
+    "mechanism, free",
+    [
+        ("mcar", ["log_rate", "unit_sd", "unit_z", "response_intercept"]),
+        ("mar", ["log_rate", "unit_sd", "unit_z", "rate_coef", "response_intercept", "response_coef"]),
+        ("mnar", ["log_rate", "unit_sd", "unit_z", "rate_coef", "response_intercept", "response_coef",
+                  "selection"]),
+        ("delta", ["log_rate", "unit_sd", "unit_z", "rate_coef", "response_intercept", "response_coef", "delta"]),
+    ],
+)
+def test_model_graph_names_and_coords(small, mechanism, free):
+    m = build_survey_model(small, mechanism=mechanism)
+    assert [v.name for v in m.free_RVs] == free
+    assert [v.name for v in m.observed_RVs] == ["responded", "returned"]
+    assert m.coords["force"] == ("a", "b", "c", "d")
+    assert m.coords["surveyed"] == ("a", "b", "c", "d")
+    assert m.coords["responder"] == ("a", "c", "d")
+    assert m.named_vars_to_dims["returned"] == ("responder",)
+    assert m.named_vars_to_dims["log_caseload"] == ("force",)
+    assert m.named_vars_to_dims["response_prob"] == ("surveyed",)
+    if mechanism == "mcar":
+        assert "covariate" not in m.coords
+    else:
+        assert m.coords["covariate"] == ("log_population", "other_stages")
+        assert m.named_vars_to_dims["response_coef"] == ("covariate",)
+    point = m.initial_point()
+    assert np.isfinite(m.compile_logp()(point))
+    assert np.isfinite(m.compile_dlogp()(point)).all()
+
+
+def _returns_logp(model, point):
+    return float(model.compile_logp(vars=[model["returned"]], sum=True)(point))
+
+
+def test_returns_at_the_cap_are_right_censored(small):
+    m = build_survey_model(small, mechanism="mcar")
+    naive = build_survey_model(small, mechanism="mcar", censored=False)
+    point = m.initial_point()
+    assert point["log_rate"] == pytest.approx(np.log(13 / 100))  # crude start: 13 returns / 100 (100k x years)
+    point = point | {"unit_z": np.array([0.5, 0.0, 1.0, -2.0]), "log_rate": -1.0}
+    log_exposure = np.log(np.array([1e6, 5e5, 1e6]) * 4 / 1e5)
+    mu = np.exp(log_exposure - 1.0 + np.exp(point["unit_sd_log__"]) * np.array([0.5, 1.0, -2.0]))
+    # exact returns 3 and 0: Poisson pmf; capped return 10: P(Y >= 10)
+    expected = stats.poisson.logpmf(3, mu[0]) + stats.poisson.logsf(9, mu[1]) + stats.poisson.logpmf(0, mu[2])
+    assert _returns_logp(m, point) == pytest.approx(expected, rel=1e-10)
+    face_value = stats.poisson.logpmf([3, 10, 0], mu).sum()
+    assert _returns_logp(naive, point) == pytest.approx(face_value, rel=1e-10)
+    assert m["cap"].get_value().tolist() == [10.0, 10.0, 10.0]
+
+
+def test_log_at_least_is_exact_and_has_finite_gradients():
+    x, c = pt.dvector("x"), pt.dvector("c")
+    lp = log_at_least(c, pt.exp(x))
+    f = pytensor.function([x, c], [lp, pytensor.grad(lp.sum(), x)])
+    for cap in (1.0, 10.0, 100.0, 1000.0):
+        xs = np.linspace(-3, 10, 27)
+        value, grad = f(xs, np.full_like(xs, cap))
+        ref = stats.poisson.logsf(cap - 1, np.exp(xs))
+        ok = np.isfinite(ref)
+        np.testing.assert_allclose(value[ok], ref[ok], rtol=1e-9, atol=1e-12)
+        assert np.isfinite(grad).all()
+
+
+def test_fixed_parameters_and_bad_settings(small):
+    m = build_survey_model(small, mechanism="mnar", fixed={"selection": -1.5})
+    assert "selection" not in [v.name for v in m.free_RVs]
+    assert float(m["selection"].get_value()) == -1.5
+    with pytest.raises(ConfigError, match=r"cannot fix \['delta'\] in the mnar model"):
+        build_survey_model(small, mechanism="mnar", fixed={"delta": 1.0})
+    with pytest.raises(ConfigError, match="mechanism must be one of mcar, mar, mnar, delta; got 'nmar'"):
+        build_survey_model(small, mechanism="nmar")
+    assert set(DEFAULT_PRIORS) >= {"selection", "delta", "unit_sd"}
+
+
+def test_no_responder_is_an_error():
+    units = pd.DataFrame({"unit": ["a", "b"], "population": [1e6, 2e6]})
+    s = SurveyData.from_frames(units, pd.DataFrame({"unit": ["a", "b"], "responded": [0, 0], "returned": [None, None]}))
+    with pytest.raises(DataValidationError, match="no unit responded"):
+        build_survey_model(s)
+
+
+def _idata(log_caseload: np.ndarray, n_draw: int = 4000, **extra) -> az.InferenceData:
+    post = {"log_caseload": np.broadcast_to(log_caseload, (1, n_draw, len(log_caseload))).copy()}
+    post |= {k: np.full((1, n_draw), v) for k, v in extra.items()}
+    return az.from_dict(posterior=post, dims={"log_caseload": ["force"]})
+
+
+def test_survey_totals_add_known_returns_censored_tails_and_predictions(small):
+    # tiny rates: silent unit b adds ~0, capped unit c adds exactly its cap
+    t = survey_totals(_idata(np.full(4, -30.0)), small, seed=1)
+    assert t.dims == ("chain", "draw")
+    assert np.unique(t.values).tolist() == [3 + 10 + 0]
+    # large rate at the capped unit: its draws are the Poisson truncated at >= 10
+    lc = np.array([-30.0, np.log(5.0), np.log(8.0), -30.0])
+    t = survey_totals(_idata(lc, 20_000), small, seed=2).values.ravel()
+    k = np.arange(10, 60)
+    trunc_mean = (k * stats.poisson.pmf(k, 8.0)).sum() / stats.poisson.sf(9, 8.0)
+    assert t.mean() == pytest.approx(3 + 0 + 5.0 + trunc_mean, abs=0.1)
+    assert t.min() >= 13
+    # delta: non-responder b's rate doubles
+    t2 = survey_totals(_idata(lc, 20_000), small, seed=2, delta=np.log(2.0)).values.ravel()
+    assert t2.mean() - t.mean() == pytest.approx(5.0, abs=0.15)
+
+
+def test_simulated_survey_is_labelled_and_reproducible():
+    a, b = simulate_survey("mnar", seed=11), simulate_survey("mnar", seed=11)
+    assert a.data.simulated and a.data.name.startswith("simulated mnar")
+    assert "SIMULATED" in a.data.notes[0] and "SIMULATED" in repr(a.data)
+    pd.testing.assert_frame_equal(a.data.responses, b.data.responses)
+    assert a.total == float(a.caseload.sum()) == b.total
+    r = a.data.responses
+    resp = r["responded"].to_numpy() == 1
+    np.testing.assert_array_equal(r["returned"].to_numpy()[resp], np.minimum(a.caseload[resp], 10))
+    assert a.truth["selection"] == -1.0
+    with pytest.raises(ConfigError):
+        simulate_survey("nmar", seed=1)
+
+
+def test_simulated_mnar_busier_units_answer_less():
+    # across many units, non-responders have larger caseloads per head than responders
+    sims = [simulate_survey("mnar", seed=s, rate_coef_pop=0.0) for s in range(20)]
+    ratio = []
+    for s in sims:
+        rate = s.caseload / s.data.units["population"].to_numpy()
+        resp = s.data.responses["responded"].to_numpy() == 1
+        ratio.append(rate[~resp].mean() / rate[resp].mean())
+    assert np.mean(ratio) > 1.3
+
+
+def test_sensitivity_tipping_point_interpolates():
+    table = pd.DataFrame({"parameter": "selection", "value": [-2.0, -1.0, 0.0, 1.0], "estimand": "per_annum",
+                          "estimate": [300.0, 200.0, 150.0, 120.0], "lower": [100.0, 90.0, 80.0, 70.0],
+                          "upper": [700.0, 400.0, 250.0, 200.0], "level": 0.9})
+    s = Sensitivity(parameter="selection", table=table, reference=pd.DataFrame(columns=["mechanism", "estimand"]))
+    tp = s.tipping_point(300.0)
+    assert tp.value == pytest.approx(-1.0 + 100.0 / 150.0)
+    assert tp.holds_at == (0.0, 1.0)
+    assert "flips at selection = -0.33" in tp.text
+    assert np.isnan(s.tipping_point(1000.0).value) and "holds" in s.tipping_point(1000.0).text
+    assert "fails" in s.tipping_point(100.0).text
+    fig = s.plot(estimand="per_annum", threshold=300.0)
+    assert fig.axes[0].get_xlabel().startswith("selection")
+
+
+def test_survey_result_tidy_table(small, tmp_path):
+    import xarray as xr
+
+    from extent.inference import Diagnostics
+
+    national = xr.DataArray(np.arange(1.0, 1001.0).reshape(1, 1000), dims=("chain", "draw"))
+    idata = _idata(np.zeros(4), 1000, response_intercept=0.0)
+    res = SurveyResult(mechanism="mar", data=small, national=national, years=4.0, idata=idata,
+                       diagnostics=Diagnostics(1.0, 500, 500, 0, 1000, 1))
+    table = res.national_extent(0.9)
+    assert table.columns.tolist() == ["mechanism", "estimand", "estimate", "lower", "upper", "level"]
+    total = table.set_index("estimand").loc["total"]
+    assert total["estimate"] == pytest.approx(500.5)
+    assert (total["lower"], total["upper"]) == pytest.approx((50.95, 950.05))
+    assert table.set_index("estimand").loc["per_unit_per_annum", "estimate"] == pytest.approx(500.5 / 16)
+    assert res.prob_below(100.0, "per_annum") == pytest.approx(0.399)
+    with pytest.raises(ConfigError, match="level must be in"):
+        res.national_extent(1.5)
+    path = res.to_netcdf(Path(tmp_path) / "survey.nc")
+    saved = az.from_netcdf(str(path))
+    assert saved.predictions.attrs["extent_mechanism"] == "mar"
+    assert saved.predictions.attrs["extent_data_hash"] == small.hash()
+    assert float(saved.predictions["national_total"].sum()) == pytest.approx(500500.0)
+    assert saved["fit_data_survey"]["returned"].values[0] == 3.0
+
+
+def test_joint_model_shares_units(small):
+    counts = pd.DataFrame({"unit": ["a", "b"], "category": ["x", "x"], "cases": [4, 9], "years": [4, 4]})
+    records = ExtentData.from_frames(small.units.reset_index(), counts)
+    m = build_joint_model(records, small, category="x", mechanism="mnar")
+    assert m.coords["searched_force"] == ("a", "b")
+    assert [v.name for v in m.observed_RVs] == ["responded", "returned", "cases"]
+    assert "survey_effect" in [v.name for v in m.free_RVs]
+    assert np.isfinite(m.compile_logp()(m.initial_point()))
+    with pytest.raises(ConfigError, match="unknown category 'y'"):
+        build_joint_model(records, small, category="y")
+    other = ExtentData.from_frames(pd.DataFrame({"unit": ["a", "z"], "population": [1e6, 1e6]}),
+                                   counts.iloc[:1])
+    with pytest.raises(DataValidationError, match="units differ"):
+        build_joint_model(other, small, category="x")
+
+
+def test_npqs_section_uses_only_published_aggregates(report):
+    from extent.reporting.npqs import implied_mean, mean_capped_return, npqs_section
+
+    s = npqs_section(report, seed=3)
+    r = s.response_table.set_index("took_part_in_other_stages")
+    assert (r.loc["yes", "forces"], r.loc["yes", "responded"]) == (32, 20)
+    assert (r.loc["no", "forces"], r.loc["no", "responded"]) == (20, 4)
+    assert r.loc["yes", "response_rate"] == 0.625 and r.loc["no", "response_rate"] == 0.2
+    assert r.loc["difference (yes - no)", "lower"] > 0.1
+    t = s.table.set_index("between_force_sd")
+    # no spread: almost no capping, mean close to 113 / 24
+    assert t.loc[0.0, "mean_cases_per_responder"] == pytest.approx(4.7, abs=0.05)
+    assert t.loc[2.0, "mean_cases_per_responder"] > 20
+    assert t["national_total_mcar"].is_monotonic_increasing
+    assert mean_capped_return(implied_mean(113 / 24, 1.0), 1.0) == pytest.approx(113 / 24, rel=1e-8)
+    assert "at most 11 could have been" in s.markdown
+    assert "cannot support" in s.markdown and "does not invent" in s.markdown
+    assert len(s.as_sections()) == 2
+
+
+def test_cli_survey_bad_input_exits_2_with_one_line(tmp_path):
+    from extent.cli.main import app
+
+    u, s = tmp_path / "u.csv", tmp_path / "s.csv"
+    pd.DataFrame({"unit": ["a", "b"], "population": [1e6, 2e6]}).to_csv(u, index=False)
+    pd.DataFrame({"unit": ["a", "b"], "responded": [1, 0], "returned": [3, 5]}).to_csv(s, index=False)
+    runner = CliRunner()
+    res = runner.invoke(app, ["survey", "--units", str(u), "--survey", str(s)])
+    assert res.exit_code == 2
+    assert res.output.strip() == f"extent: error: {s}, row 2, column 'returned': 5 given but responded is 0; leave it empty"
+    res = runner.invoke(app, ["survey", "--units", str(u), "--survey", str(s), "--mechanism", "nmar"])
+    assert res.exit_code == 2
+    assert "--mechanism must be one of mcar, mar, mnar, delta or all; got 'nmar'" in res.output
