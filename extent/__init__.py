@@ -2,11 +2,12 @@
 
 __version__ = "0.1.0"
 
-from extent.data import ExtentData, read_extent_data
-from extent.estimators import HierarchicalExtent, NaiveScaling
+from extent.data import ExtentData, SurveyData, read_extent_data, read_survey_data
+from extent.estimators import HierarchicalExtent, NaiveScaling, PoissonGLMBootstrap, SurveyEstimator
 from extent.inference import Diagnostics, SamplerConfig
 from extent.priors import Prior
 from extent.results import ExtentResult, Interval
+from extent.survey_result import SurveyResult
 
 __all__ = [
     "Diagnostics",
@@ -15,8 +16,13 @@ __all__ = [
     "HierarchicalExtent",
     "Interval",
     "NaiveScaling",
+    "PoissonGLMBootstrap",
     "Prior",
     "SamplerConfig",
+    "SurveyData",
+    "SurveyEstimator",
+    "SurveyResult",
     "__version__",
     "read_extent_data",
+    "read_survey_data",
 ]
