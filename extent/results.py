@@ -187,13 +187,7 @@ class ExtentResult:
                 "extent_version": _version(),
             }
         )
-        tmp = path.with_name(path.name + ".part")
-        try:
-            idata.to_netcdf(str(tmp))
-            tmp.replace(path)
-        finally:
-            tmp.unlink(missing_ok=True)
-        return path
+        return write_netcdf(idata, path)
 
     @classmethod
     def from_netcdf(cls, path: str | Path) -> ExtentResult:
@@ -230,6 +224,17 @@ class ExtentResult:
         if self.diagnostics is not None:
             lines.append(f"  diagnostics: {self.diagnostics}")
         return "\n".join(lines)
+
+
+def write_netcdf(idata: az.InferenceData, path: Path) -> Path:
+    """Write ``idata`` to ``path`` through a temporary file, so a failure leaves nothing half-written."""
+    tmp = path.with_name(path.name + ".part")
+    try:
+        idata.to_netcdf(str(tmp))
+        tmp.replace(path)
+    finally:
+        tmp.unlink(missing_ok=True)
+    return path
 
 
 def _version() -> str:

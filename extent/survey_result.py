@@ -17,6 +17,7 @@ from extent.constants import CI_LEVEL, ESTIMANDS
 from extent.data.survey import SurveyData
 from extent.exceptions import ConfigError
 from extent.inference.diagnostics import Diagnostics
+from extent.results import write_netcdf
 
 SURVEY_COLUMNS = ["mechanism", "estimand", "estimate", "lower", "upper", "level"]
 """Columns of the tidy table of ``extent survey``."""
@@ -139,13 +140,7 @@ class SurveyResult:
             "extent_data_simulated": int(self.data.simulated),
             "extent_created_at": self.created_at,
         })
-        tmp = path.with_name(path.name + ".part")
-        try:
-            idata.to_netcdf(str(tmp))
-            tmp.replace(path)
-        finally:
-            tmp.unlink(missing_ok=True)
-        return path
+        return write_netcdf(idata, path)
 
     def __repr__(self) -> str:
         est, lo, hi = self.interval("total")
