@@ -15,7 +15,7 @@ import pandas as pd
 import xarray as xr
 
 from extent.constants import CATEGORY, FORCE
-from extent.data.schema import COUNTS, UNITS, validate_frame, where
+from extent.data.schema import COUNTS, UNITS, unknown_units, validate_frame, where
 from extent.exceptions import DataValidationError
 
 
@@ -155,11 +155,7 @@ class ExtentData:
 
 
 def _check_counts_against_units(units: pd.DataFrame, counts: pd.DataFrame, source: str) -> None:
-    problems = []
-    known = set(units["unit"])
-    for i, unit in enumerate(counts["unit"], start=1):
-        if unit not in known:
-            problems.append(f"{where(source, i, 'unit')}: unknown unit {unit!r} (not in the units table)")
+    problems = unknown_units(units, counts, source)
     dup = counts.duplicated(["unit", "category"], keep="first")
     for i in np.flatnonzero(dup.to_numpy()):
         r = counts.iloc[i]

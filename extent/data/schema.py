@@ -56,6 +56,16 @@ def where(source: str, row: int | None, column: str | None) -> str:
     return ", ".join(parts)
 
 
+def unknown_units(units: pd.DataFrame, frame: pd.DataFrame, source: str) -> list[str]:
+    """One problem per row of ``frame`` whose ``unit`` is not in the units table."""
+    known = set(units["unit"])
+    return [
+        f"{where(source, i, 'unit')}: unknown unit {unit!r} (not in the units table)"
+        for i, unit in enumerate(frame["unit"], start=1)
+        if unit not in known
+    ]
+
+
 def show(value) -> str:
     """A cell value as the user wrote it: text quoted, numbers plain (``'many'``, ``-1``, ``2.5``)."""
     if isinstance(value, str):

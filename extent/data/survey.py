@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 
 from extent.data.io import read_csv
-from extent.data.schema import SURVEY, UNITS, validate_frame, where
+from extent.data.schema import SURVEY, UNITS, unknown_units, validate_frame, where
 from extent.exceptions import DataValidationError
 
 RESERVED = {"unit", "population", "population_cv", "type", "responded", "returned", "cap"}
@@ -199,11 +199,8 @@ class SurveyData:
 
 
 def _check_survey(units: pd.DataFrame, survey: pd.DataFrame, source: str) -> None:
-    problems = []
-    known = set(units["unit"])
+    problems = unknown_units(units, survey, source)
     for i, r in enumerate(survey.itertuples(index=False), start=1):
-        if r.unit not in known:
-            problems.append(f"{where(source, i, 'unit')}: unknown unit {r.unit!r} (not in the units table)")
         if r.responded == 1 and np.isnan(r.returned):
             problems.append(f"{where(source, i, 'returned')}: is missing (the unit responded)")
         if r.responded == 0 and not np.isnan(r.returned):
