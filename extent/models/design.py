@@ -11,6 +11,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from extent.data import ExtentData
+from extent.models.likelihood import use_count_table
 
 RATE_SCALE = 1e5
 """Rates are modelled per 100,000 population per year, which keeps ``log_rate`` near zero for rare crimes."""
@@ -75,6 +76,11 @@ class Design:
         )
 
     @property
+    def count_table(self) -> bool:
+        """Whether the likelihood looks its count terms up in a table (:func:`~extent.models.likelihood.use_count_table`)."""
+        return use_count_table(self.cases)
+
+    @property
     def coords(self) -> dict[str, list[str]]:
         coords = {"category": self.categories, "force": self.forces, "cell": list(range(len(self.cases)))}
         if self.types:
@@ -83,4 +89,5 @@ class Design:
 
     def structure_key(self) -> tuple:
         """What a compiled model depends on apart from data values (for caching)."""
-        return (len(self.categories), len(self.forces), len(self.types), bool(self.force_cv.any()), len(self.cases))
+        return (len(self.categories), len(self.forces), len(self.types), bool(self.force_cv.any()), len(self.cases),
+                self.count_table)
