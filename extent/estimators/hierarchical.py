@@ -9,19 +9,27 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import json
+import time
 
 import numpy as np
 
 from extent.data import ExtentData
 from extent.inference import Diagnostics, SamplerConfig, sample
 from extent.models.design import Design
-from extent.models.hierarchical import DEFAULT_PRIORS, build_extent_model
+from extent.models.hierarchical import DEFAULT_PRIORS, build_extent_model, prefer_centered
 from extent.models.predict import national_totals
 from extent.priors import Prior, resolve_priors
 from extent.results import ExtentResult
 
 DIAGNOSED = ["log_rate", "log_mean_rate", "force_sd", "dispersion", "type_effect", "force_effect"]
 
+
+TARGET_ACCEPT = {False: 0.99, True: 0.8}
+"""NUTS target acceptance by parameterisation (non-centred, centred) when the sampler settings leave it open.
+
+Non-centred fits are the few-force ones, whose curved posterior needs small steps. Centred fits of many
+forces have no divergences at PyMC's default 0.8 (sizes M and L, ``docs/performance.md``); at size M 0.99
+took 3.8x the gradient evaluations of 0.9, and at L 0.9 took 39 leapfrog steps per draw against 31 at 0.8."""
 
 DATA_FIELDS = ("cases", "log_exposure")
 """Design arrays that enter the model as ``pm.Data`` (swapped into a cached compiled model)."""
@@ -53,11 +61,13 @@ class HierarchicalExtent:
     priors : dict, optional
         Overrides of the default priors by name.
     sampler : SamplerConfig, optional
-        Sampler settings (defaults: 4 chains x 1,000 draws, target_accept 0.98).
+        Sampler settings (defaults: 4 chains x 1,000 draws after 1,000 tuning steps; target_accept
+        :data:`TARGET_ACCEPT` for the parameterisation unless set).
     strict : bool
         Raise :class:`~extent.exceptions.ConvergenceError` instead of warning when the fit is unreliable.
-    centered : bool
-        Centred force effects (for data where every force has large counts).
+    centered : bool, optional
+        Centred force effects instead of non-centred; chosen from the data when not given
+        (:func:`~extent.models.hierarchical.prefer_centered`: centred for many forces with large counts).
     """
 
     name = "hierarchical"
@@ -68,7 +78,7 @@ class HierarchicalExtent:
         priors: dict[str, Prior | dict] | None = None,
         sampler: SamplerConfig | None = None,
         strict: bool = False,
-        centered: bool = False,
+        centered: bool | None = None,
     ):
         self.priors = resolve_priors(DEFAULT_PRIORS, priors)  # fail early on bad priors
         self.sampler = sampler or SamplerConfig()
@@ -82,15 +92,21 @@ class HierarchicalExtent:
     def fit(self, data: ExtentData) -> ExtentResult:
         """Sample the posterior and the national totals; warn loudly if the fit did not converge."""
         design = Design.from_data(data)
-        model = build_extent_model(data, self.priors, design=design, centered=self.centered)
-        idata = sample(model, self.sampler, cache_key=compile_key(design, self.priors, self.centered))
+        centered = prefer_centered(design) if self.centered is None else self.centered
+        model = build_extent_model(data, self.priors, design=design, centered=centered)
+        sampler = self.sampler
+        if sampler.target_accept is None:
+            sampler = sampler.with_(target_accept=TARGET_ACCEPT[centered])
+        idata = sample(model, sampler, cache_key=compile_key(design, self.priors, centered))
         diagnostics = Diagnostics.from_idata(idata, DIAGNOSED)
         diagnostics.check(strict=self.strict, what=f"hierarchical fit of {data.name!r}")
-        national = national_totals(idata, data, design, seed=self.sampler.random_seed + 1)
+        start = time.perf_counter()
+        national = national_totals(idata, data, design, seed=sampler.random_seed + 1)
+        idata.sample_stats.attrs["prediction_time"] = time.perf_counter() - start
         settings = {
             "priors": {k: v.to_dict() for k, v in self.priors.items()},
-            "sampler": self.sampler.to_dict(),
-            "centered": self.centered,
+            "sampler": sampler.to_dict(),
+            "centered": centered,
         }
         return ExtentResult(
             estimator=self.name, data=data, national=national, idata=idata, diagnostics=diagnostics,
