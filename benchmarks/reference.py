@@ -2,8 +2,8 @@
 
 Identical likelihood, priors and parameterisation to :mod:`extent.models.hierarchical` (non-centred force
 effects, median-scale rates, long format over observed cells), but fitted as a newcomer would: ``pm.sample``
-with its default sampler and settings (target_accept raised to extent's 0.98 so that both make the same
-number of divergence-free draws), and national totals from ``pm.sample_posterior_predictive`` over a
+with its default sampler and settings (target_accept set to the one extent chooses for the same data, so
+that both make the same number of divergence-free draws), and national totals from ``pm.sample_posterior_predictive`` over a
 negative-binomial node for every unobserved (unit, category) cell, with never-searched units' force effects
 drawn in the same call. Uncertain populations are left out (the synthetic data have none).
 """
@@ -20,7 +20,8 @@ from extent.models.hierarchical import DEFAULT_PRIORS as PRIORS  # the same prio
 RATE_SCALE = 1e5
 
 
-def fit_reference(units: pd.DataFrame, counts: pd.DataFrame, *, draws=1000, tune=1000, chains=4, seed=1):
+def fit_reference(units: pd.DataFrame, counts: pd.DataFrame, *, draws=1000, tune=1000, chains=4, seed=1,
+                  target_accept=0.99):
     """Fit the plain model; returns ``(idata, totals)`` with totals of shape (chains, draws, categories)."""
     units = units.set_index("unit") if "unit" in units else units
     categories = list(dict.fromkeys(counts["category"]))
@@ -50,7 +51,7 @@ def fit_reference(units: pd.DataFrame, counts: pd.DataFrame, *, draws=1000, tune
             padded = pt.concatenate([type_effect, pt.zeros(1)])
             eta = eta + padded[unit_type[pd.Index(units.index).get_indexer(counts["unit"])]]
         pm.NegativeBinomial("cases", mu=pt.exp(eta), alpha=1.0 / dispersion**2, observed=cases, dims="cell")
-        idata = pm.sample(draws=draws, tune=tune, chains=chains, target_accept=0.98, random_seed=seed,
+        idata = pm.sample(draws=draws, tune=tune, chains=chains, target_accept=target_accept, random_seed=seed,
                           progressbar=False)
 
         # national totals: every unobserved cell gets a posterior predictive negative-binomial draw
