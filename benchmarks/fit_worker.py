@@ -56,7 +56,7 @@ def main():
 
     units, counts = make_frames(**SIZES[args.size])
     t_import = time.perf_counter() - T0
-    out = {"impl": args.impl, "size": args.size, "cells": len(counts), "import_s": t_import}
+    out = {"impl": args.impl, "size": args.size, "cells": len(counts), "import_s": t_import, "draws": args.draws}
     sampler = SamplerConfig(draws=args.draws, tune=args.tune, random_seed=1)
     if args.impl == "extent":
         t = time.perf_counter()
