@@ -63,6 +63,31 @@ def test_unconverged_citation_warns(result):
                             "5 divergent transitions"]
 
 
+def test_unit_effects_r_hat_limit_allows_for_their_number():
+    import arviz as az
+    import numpy as np
+
+    from extent.inference.diagnostics import MANY_UNITS
+
+    rng = np.random.default_rng(0)
+    hyper = rng.standard_normal((4, 200))
+    few = rng.standard_normal((4, 200, 3))
+    few[0] += 0.5  # one chain off: R-hat about 1.05 on three forces
+    many = rng.standard_normal((4, 200, MANY_UNITS + 1))
+    many[0, :, 0] += 0.5
+    for effects, units_flagged in ((few, True), (many, False)):
+        idata = az.from_dict(posterior={"force_sd": hyper, "force_effect": effects},
+                             sample_stats={"diverging": np.zeros((4, 200), bool)})
+        d = Diagnostics.from_idata(idata, ["force_sd", "force_effect"], unit_names=("force_effect",))
+        assert d.max_rhat < 1.01 and d.n_units == effects.shape[-1]
+        assert 1.01 < d.max_rhat_units < 1.05
+        assert any("unit effects" in p for p in d.problems) is units_flagged
+    many[0, :, 0] += 2.0  # a chain that has not mixed is caught however many units there are
+    idata = az.from_dict(posterior={"force_sd": hyper, "force_effect": many},
+                         sample_stats={"diverging": np.zeros((4, 200), bool)})
+    assert not Diagnostics.from_idata(idata, unit_names=("force_effect",)).converged
+
+
 def test_bad_requests(result):
     with pytest.raises(ConfigError, match="level must be in"):
         result.national_extent(1.5)

@@ -98,7 +98,7 @@ class HierarchicalExtent:
         if sampler.target_accept is None:
             sampler = sampler.with_(target_accept=TARGET_ACCEPT[centered])
         idata = sample(model, sampler, cache_key=compile_key(design, self.priors, centered))
-        diagnostics = Diagnostics.from_idata(idata, DIAGNOSED)
+        diagnostics = Diagnostics.from_idata(idata, DIAGNOSED, unit_names=("force_effect",))
         diagnostics.check(strict=self.strict, what=f"hierarchical fit of {data.name!r}")
         start = time.perf_counter()
         national = national_totals(idata, data, design, seed=sampler.random_seed + 1)
