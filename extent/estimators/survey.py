@@ -16,6 +16,7 @@ from extent.models.nonresponse import (
     build_joint_model,
     build_survey_model,
     check_mechanism,
+    compile_key,
     joint_totals,
     survey_totals,
 )
@@ -102,7 +103,9 @@ class SurveyEstimator:
             The record-search category the survey measures.
         """
         model = self.build(survey, records=records, category=category)
-        idata = sample(model, self.sampler)
+        key = compile_key(model, survey, mechanism=self.mechanism, priors=self.priors, fixed=self.fixed,
+                          censored=self.censored, joint=records is not None)
+        idata = sample(model, self.sampler, cache_key=key)
         diagnostics = Diagnostics.from_idata(idata, DIAGNOSED)
         label = self.mechanism if records is None else f"joint-{self.mechanism}"
         diagnostics.check(strict=self.strict, what=f"{label} survey fit of {survey.name!r}")

@@ -32,6 +32,8 @@ type, and covariate columns). Builders are pure functions of the data and the pr
 from __future__ import annotations
 
 import functools
+import hashlib
+import json
 
 import arviz as az
 import numpy as np
@@ -98,6 +100,11 @@ _USED = {
 }
 
 
+def used_parameters(mechanism: str) -> tuple[str, ...]:
+    """Parameters (with priors) of the ``mechanism`` survey model, besides ``unit_z``."""
+    return _USED[check_mechanism(mechanism)]
+
+
 def check_mechanism(mechanism: str) -> str:
     if mechanism not in MECHANISMS:
         raise ConfigError(f"mechanism must be one of {', '.join(MECHANISMS)}; got {mechanism!r}")
@@ -129,63 +136,87 @@ def _parameter(p: dict[str, Prior], name: str, fixed: dict[str, float], **kwargs
     return p[name].create(name, **kwargs)
 
 
-def _initial_log_rate(survey: SurveyData) -> float:
-    """Crude log rate of the returns (a starting point for the sampler, not a prior)."""
-    r = survey.responses[survey.responses["responded"] == 1]
-    exposure = survey.units.loc[r["unit"], "population"].sum() * survey.years / RATE_SCALE
-    return float(np.log(max(r["returned"].sum(), 0.5) / exposure))
+def _positions(survey: SurveyData, units) -> np.ndarray:
+    """Positions in ``survey.units`` of ``units``."""
+    pos = {u: i for i, u in enumerate(survey.units.index)}
+    return np.array([pos[u] for u in units], dtype=np.int64)
 
 
 def _unit_layer(survey: SurveyData, mechanism: str, p: dict[str, Prior], fixed: dict[str, float]):
-    """Latent log rate per 100k per year of every unit (``force``), and the covariate matrix."""
+    """Latent log rate per 100k per year of every unit (``force``), and the covariates (``pm.Data`` or None).
+
+    ``log_rate`` starts at its prior's centre, not at a data-dependent value, so that one compiled model
+    serves every data set of the same shape (:func:`compile_key`).
+    """
     X = _covariates(survey, mechanism)
-    log_rate = _parameter(p, "log_rate", fixed, initval=_initial_log_rate(survey))
+    log_rate = _parameter(p, "log_rate", fixed)
     unit_sd = _parameter(p, "unit_sd", fixed)
     unit_z = pm.Normal("unit_z", 0.0, 1.0, dims="force")
     eta = log_rate + unit_sd * unit_z
+    covariates = None
     if X.shape[1]:
+        covariates = pm.Data("covariates", X, dims=("force", "covariate"))
         rate_coef = _parameter(p, "rate_coef", fixed, dims="covariate")
-        eta = eta + pt.dot(pm.Data("covariates", X, dims=("force", "covariate")), rate_coef)
-    return eta, unit_z, X
+        eta = eta + pt.dot(covariates, rate_coef)
+    return eta, unit_z, covariates
 
 
-def _response_layer(survey: SurveyData, mechanism: str, p, fixed, unit_z, X) -> None:
+def _response_layer(survey: SurveyData, mechanism: str, p, fixed, unit_z, covariates) -> None:
     r = survey.responses
-    pos = {u: i for i, u in enumerate(survey.units.index)}
-    s_idx = np.array([pos[u] for u in r["unit"]], dtype=int)
-    logit = _parameter(p, "response_intercept", fixed) + pt.zeros(len(s_idx))
-    if mechanism != "mcar" and X.shape[1]:
+    s_idx = pm.Data("surveyed_index", _positions(survey, r["unit"]), dims="surveyed")
+    logit = _parameter(p, "response_intercept", fixed) + pt.zeros(s_idx.shape[0])
+    if mechanism != "mcar" and covariates is not None:
         response_coef = _parameter(p, "response_coef", fixed, dims="covariate")
-        logit = logit + pt.dot(pt.as_tensor(X[s_idx]), response_coef)
+        logit = logit + pt.dot(covariates[s_idx], response_coef)
     if mechanism == "mnar":
         logit = logit + _parameter(p, "selection", fixed) * unit_z[s_idx]
     if mechanism == "delta":
         _parameter(p, "delta", fixed)
     prob = pm.Deterministic("response_prob", pm.math.sigmoid(logit), dims="surveyed")
-    pm.Bernoulli("responded", p=prob, observed=r["responded"].to_numpy(np.int64), dims="surveyed")
+    responded = pm.Data("responded_data", r["responded"].to_numpy(np.int64), dims="surveyed")
+    _observed_dims(pm.Bernoulli("responded", p=prob, observed=responded), "surveyed")
+
+
+def _observed_dims(rv, dim: str):
+    """Label an observed variable's dim without building its shape from it.
+
+    ``dims=`` on an observed variable puts the dim's length (a shared variable) into the log density; the
+    shape here comes from the observed ``pm.Data``, so one compiled model fits surveys with any number of
+    responders (:func:`compile_key`). The label keeps ``observed_data`` coordinates.
+    """
+    pm.modelcontext(None).named_vars_to_dims[rv.name] = (dim,)
+    return rv
 
 
 def series_terms(max_cap: float) -> int:
-    """Terms of the series in :func:`log_at_least` (each at most 0.8 times the last; error < 1e-12)."""
-    return int(min(200, 40 + 4 * np.sqrt(max_cap)))
+    """Terms of the two series in :func:`log_at_least` for caps up to ``max_cap`` (error < 1e-12).
+
+    Near ``mu = cap`` the terms fall like ``exp(-k^2 / (2 cap))``, so about ``7.5 sqrt(cap)`` are needed.
+    """
+    return int(40 + 8 * np.sqrt(max(float(max_cap), 1.0)))
 
 
 def log_at_least(cap, mu, terms: int = 200):
-    """``log P(Y >= cap)`` for ``Y ~ Poisson(mu)``, stable in both tails (``cap >= 1``).
+    """``log P(Y >= cap)`` for ``Y ~ Poisson(mu)``, stable in both tails (``cap >= 1``), finite gradients.
 
-    PyMC's Poisson ``logccdf`` is ``log1mexp(logcdf)`` and loses all precision (NaN gradients) when
-    ``mu`` is far below the cap; here ``P(Y >= c) = pmf(c) * sum_k mu^k c! / (c + k)!`` is summed for
-    ``mu < 0.8 c`` and ``log(gammainc(c, mu))`` is used above.
+    PyMC's Poisson ``logccdf`` is ``log1mexp(logcdf)`` and loses all precision (NaN gradients) when ``mu`` is
+    far below the cap. Below the cap (``mu < cap``) the upper series ``P(Y >= c) = pmf(c) * sum_k mu^k c! /
+    (c + k)!`` is summed; at or above it ``1 - P(Y <= c - 1)`` with the lower series ``P(Y <= c - 1) =
+    pmf(c - 1) * sum_{j < c} (c - 1)! / ((c - 1 - j)! mu^j)``, which is at most about one half there. Both
+    series have ratios below one; ``terms`` (see :func:`series_terms`) bounds their length. Only elementary
+    operations are used (no ``gammainc``), so the compiled log density can be cached.
     """
     cap, mu = pt.as_tensor(cap), pt.as_tensor(mu)
-    small = mu < 0.8 * cap
-    mu_s = pt.minimum(mu, 0.8 * cap)
     k = pt.arange(terms)
-    log_pmf = cap * pt.log(mu_s) - mu_s - pt.gammaln(cap + 1)
-    terms = k * pt.log(mu_s)[..., None] - (pt.gammaln(cap[..., None] + k + 1) - pt.gammaln(cap + 1)[..., None])
-    series = log_pmf + pt.logsumexp(terms, axis=-1)
-    direct = pt.log(pt.gammainc(cap, pt.maximum(mu, 0.8 * cap)))
-    return pt.switch(small, series, direct)
+    mu_lo = pt.minimum(mu, cap)
+    up = k * pt.log(mu_lo)[..., None] - (pt.gammaln(cap[..., None] + k + 1) - pt.gammaln(cap + 1)[..., None])
+    below = cap * pt.log(mu_lo) - mu_lo - pt.gammaln(cap + 1) + pt.logsumexp(up, axis=-1)
+    mu_hi = pt.maximum(mu, cap)
+    down = (pt.gammaln(cap)[..., None] - pt.gammaln(pt.maximum(cap[..., None] - k, 1.0))
+            - k * pt.log(mu_hi)[..., None])
+    down = pt.switch(k <= (cap - 1)[..., None], down, -np.inf)
+    log_cdf = (cap - 1) * pt.log(mu_hi) - mu_hi - pt.gammaln(cap) + pt.logsumexp(down, axis=-1)
+    return pt.switch(mu < cap, below, pt.log1mexp(log_cdf))
 
 
 def _capped_poisson_logp(value, mu, cap, terms: int = 200):
@@ -202,19 +233,21 @@ def _capped_poisson_random(mu, cap, rng=None, size=None):
 
 def _returns_layer(survey: SurveyData, log_caseload, *, censored: bool) -> None:
     r = survey.responses[survey.responses["responded"] == 1]
-    pos = {u: i for i, u in enumerate(survey.units.index)}
-    idx = np.array([pos[u] for u in r["unit"]], dtype=int)
+    idx = pm.Data("responder_index", _positions(survey, r["unit"]), dims="responder")
     mu = pt.exp(log_caseload[idx])
-    returned = r["returned"].to_numpy(np.int64)
+    returned = pm.Data("returned_data", r["returned"].to_numpy(np.int64), dims="responder")
     if censored:
         cap = pm.Data("cap", r["cap"].to_numpy(float), dims="responder")
-        caps = r["cap"].to_numpy(float)
-        terms = series_terms(float(caps[np.isfinite(caps)].max(initial=1.0)))
-        pm.CustomDist("returned", mu, cap, logp=functools.partial(_capped_poisson_logp, terms=terms),
-                      random=_capped_poisson_random,
-                      dtype="int64", observed=returned, dims="responder")
+        rv = pm.CustomDist("returned", mu, cap, logp=functools.partial(_capped_poisson_logp, terms=_terms(survey)),
+                           random=_capped_poisson_random, dtype="int64", observed=returned)
     else:
-        pm.Poisson("returned", mu, observed=returned, dims="responder")
+        rv = pm.Poisson("returned", mu, observed=returned)
+    _observed_dims(rv, "responder")
+
+
+def _terms(survey: SurveyData) -> int:
+    caps = survey.responses["cap"].to_numpy(float)
+    return series_terms(float(caps[np.isfinite(caps)].max(initial=1.0)))
 
 
 def build_survey_model(
@@ -256,9 +289,10 @@ def build_survey_model(
         raise DataValidationError([f"{survey.name}: no unit responded; a survey model needs at least one return"])
     log_exposure = np.log(survey.units["population"].to_numpy(float) * survey.years / RATE_SCALE)
     with pm.Model(coords=survey_coords(survey, mechanism)) as model:
-        eta, unit_z, X = _unit_layer(survey, mechanism, p, fixed)
+        eta, unit_z, covariates = _unit_layer(survey, mechanism, p, fixed)
+        log_exposure = pm.Data("log_exposure", log_exposure, dims="force")
         log_caseload = pm.Deterministic("log_caseload", eta + log_exposure, dims="force")
-        _response_layer(survey, mechanism, p, fixed, unit_z, X)
+        _response_layer(survey, mechanism, p, fixed, unit_z, covariates)
         _returns_layer(survey, log_caseload, censored=censored)
     return model
 
@@ -304,21 +338,42 @@ def build_joint_model(
     fixed = _check_fixed(fixed, mechanism, extra=("survey_effect",))
     check_joint(records, survey, category)
     searched = records.searched(category)
-    pos = {u: i for i, u in enumerate(survey.units.index)}
-    f_idx = np.array([pos[u] for u in searched], dtype=int)
     cases = records.counts.loc[records.counts["category"] == category, "cases"].to_numpy(np.int64)
     log_pop = np.log(survey.units["population"].to_numpy(float) / RATE_SCALE)
     coords = survey_coords(survey, mechanism) | {"searched_force": searched}
     with pm.Model(coords=coords) as model:
-        eta, unit_z, X = _unit_layer(survey, mechanism, p, fixed)
-        pm.Deterministic("log_record_caseload", eta + log_pop + np.log(records.years(category)), dims="force")
+        eta, unit_z, covariates = _unit_layer(survey, mechanism, p, fixed)
+        record_exposure = pm.Data("log_record_exposure", log_pop + np.log(records.years(category)), dims="force")
+        survey_exposure = pm.Data("log_exposure", log_pop + np.log(survey.years), dims="force")
+        log_record = pm.Deterministic("log_record_caseload", eta + record_exposure, dims="force")
         survey_effect = _parameter(p, "survey_effect", fixed)
-        log_caseload = pm.Deterministic("log_caseload", eta + log_pop + np.log(survey.years) + survey_effect,
-                                        dims="force")
-        _response_layer(survey, mechanism, p, fixed, unit_z, X)
+        log_caseload = pm.Deterministic("log_caseload", eta + survey_exposure + survey_effect, dims="force")
+        _response_layer(survey, mechanism, p, fixed, unit_z, covariates)
         _returns_layer(survey, log_caseload, censored=True)
-        pm.Poisson("cases", pt.exp(model["log_record_caseload"][f_idx]), observed=cases, dims="searched_force")
+        f_idx = pm.Data("searched_index", _positions(survey, searched), dims="searched_force")
+        cases = pm.Data("cases_data", cases, dims="searched_force")
+        _observed_dims(pm.Poisson("cases", pt.exp(log_record[f_idx]), observed=cases), "searched_force")
     return model
+
+
+STRUCTURE_DIMS = ("force", "surveyed", "covariate")
+"""Dims whose lengths shape the parameters and the trace; every other array enters as ``pm.Data``."""
+
+
+def compile_key(model: pm.Model, survey: SurveyData, *, mechanism: str, priors: dict[str, Prior],
+                fixed: dict[str, float], censored: bool, joint: bool = False) -> str:
+    """What a compiled survey model depends on apart from its ``pm.Data`` values.
+
+    Data, indices, caps, exposures and fixed parameter values are ``pm.Data`` (swapped into a cached
+    compiled model by :func:`extent.inference.sample`); what remains is the mechanism, the priors, which
+    parameters are fixed, censoring, the series length of the censored likelihood and the lengths of
+    :data:`STRUCTURE_DIMS`. Observed variables take their shapes from their data, so the number of
+    responders (or of searched units) is not part of the key.
+    """
+    sizes = {d: len(model.coords[d]) for d in STRUCTURE_DIMS if d in model.coords}
+    spec = ["survey-joint" if joint else "survey", mechanism, censored, sorted(fixed), _terms(survey), sizes,
+            {k: v.to_dict() for k, v in sorted(priors.items())}]
+    return hashlib.sha256(json.dumps(spec, sort_keys=True, default=str).encode()).hexdigest()
 
 
 def check_joint(records: ExtentData, survey: SurveyData, category: str) -> None:
