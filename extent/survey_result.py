@@ -15,7 +15,7 @@ import xarray as xr
 
 from extent.constants import CI_LEVEL, ESTIMANDS
 from extent.data.survey import SurveyData
-from extent.exceptions import ConfigError
+from extent.exceptions import ConfigError, ExtentError
 from extent.inference.diagnostics import Diagnostics
 from extent.results import write_netcdf
 
@@ -138,9 +138,45 @@ class SurveyResult:
             "extent_data_name": self.data.name,
             "extent_data_hash": self.data.hash(),
             "extent_data_simulated": int(self.data.simulated),
+            "extent_data_notes": json.dumps(list(self.data.notes)),
+            "extent_survey_years": self.data.years,
+            "extent_survey_covariates": json.dumps(list(self.data.covariates)),
             "extent_created_at": self.created_at,
         })
         return write_netcdf(idata, path)
+
+    @classmethod
+    def from_netcdf(cls, path: str | Path) -> SurveyResult:
+        """Load a result saved with :meth:`to_netcdf` (posterior, national draws, survey data, settings).
+
+        Raises
+        ------
+        ExtentError
+            When the file is missing or is not a survey result of ``extent``.
+        """
+        path = Path(path)
+        if not path.is_file():
+            raise ExtentError(f"{path}: file not found")
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            idata = az.from_netcdf(str(path))
+        attrs = idata.predictions.attrs if "predictions" in idata.groups() else {}
+        if attrs.get("extent_estimator") != "survey":
+            raise ExtentError(f"{path}: not an extent survey result file (save one with SurveyResult.to_netcdf)")
+        fitted = {g: idata[g] for g in idata.groups() if g != "predictions" and not g.startswith("fit_data_")}
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            posterior = az.InferenceData(**fitted)
+        return cls(
+            mechanism=attrs["extent_mechanism"],
+            data=_survey_data(idata, attrs, path),
+            national=idata.predictions["national_total"].load(),
+            years=float(attrs["extent_years"]),
+            idata=posterior,
+            diagnostics=Diagnostics(**json.loads(attrs["extent_diagnostics"])),
+            settings=json.loads(attrs["extent_settings"]),
+            created_at=attrs["extent_created_at"],
+        )
 
     def __repr__(self) -> str:
         est, lo, hi = self.interval("total")
@@ -150,6 +186,23 @@ class SurveyResult:
             f"  national total over {self.years:g} years: {est:,.0f} (90% CI {lo:,.0f} to {hi:,.0f})\n"
             f"  diagnostics: {self.diagnostics}"
         )
+
+
+def _survey_data(idata: az.InferenceData, attrs: dict, path: Path) -> SurveyData:
+    """The fitted survey, rebuilt (and validated again) from the groups written by ``to_netcdf``."""
+    units = idata["fit_data_units"].to_dataframe().reset_index(drop=True)
+    responses = idata["fit_data_survey"].to_dataframe().reset_index(drop=True)
+    responses["cap"] = responses["cap"].where(np.isfinite(responses["cap"]))  # inf: uncapped
+    return SurveyData.from_frames(
+        units, responses,
+        years=float(attrs.get("extent_survey_years", attrs["extent_years"])),
+        covariates=json.loads(attrs.get("extent_survey_covariates", "null")),
+        name=attrs["extent_data_name"],
+        units_source=f"{path} (units)",
+        survey_source=f"{path} (survey)",
+        simulated=bool(int(attrs.get("extent_data_simulated", 0))),
+        notes=tuple(json.loads(attrs.get("extent_data_notes", "[]"))),
+    )
 
 
 @dataclass(frozen=True)

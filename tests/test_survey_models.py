@@ -7,6 +7,7 @@ from pathlib import Path
 import arviz as az
 import numpy as np
 import pandas as pd
+import pymc as pm
 import pytensor
 import pytensor.tensor as pt
 import pytest
@@ -64,6 +65,39 @@ def test_model_graph_names_and_coords(small, mechanism, free):
     assert np.isfinite(m.compile_dlogp()(point)).all()
 
 
+@pytest.mark.parametrize("mechanism", ["mcar", "mnar", "joint"])
+def test_compiled_model_depends_on_data_only_through_pm_data(mechanism):
+    """One compiled model serves every survey with the same compile key (the nutpie cache swaps pm.Data)."""
+    from pytensor.compile import SharedVariable
+    from pytensor.graph.traversal import ancestors
+
+    from extent.models.nonresponse import STRUCTURE_DIMS, compile_key
+
+    def build(seed):
+        sim = simulate_survey("mar", seed=seed, n_searched=5 if mechanism == "joint" else 0)
+        if mechanism == "joint":
+            return sim, build_joint_model(sim.records, sim.data, category="cases", mechanism="mnar")
+        return sim, build_survey_model(sim.data, mechanism=mechanism)
+
+    (sim_a, a), (sim_b, b) = build(1), build(2)
+    assert sim_a.data.n_responded != sim_b.data.n_responded
+    key = {"mechanism": mechanism, "priors": DEFAULT_PRIORS, "fixed": {}, "censored": True,
+           "joint": mechanism == "joint"}
+    assert compile_key(a, sim_a.data, **key) == compile_key(b, sim_b.data, **key)
+    assert compile_key(a, sim_a.data, **(key | {"censored": False})) != compile_key(a, sim_a.data, **key)
+    # every shared input of the log density is a pm.Data (swapped) or the length of a dim in the key
+    shared = {v.name for v in ancestors([a.logp()]) if isinstance(v, SharedVariable)}
+    assert shared - {v.name for v in a.data_vars} <= set(STRUCTURE_DIMS)
+    # a's graph with b's data gives b's log density
+    point = b.initial_point() | {"unit_z": np.linspace(-1, 1, 52)}
+    logp_b = b.compile_logp()(point)
+    assert a.compile_logp()(point) != pytest.approx(logp_b)
+    coords = {d: b.coords[d] for d in ("responder", "surveyed", "searched_force") if d in b.coords}
+    with a:
+        pm.set_data({v.name: v.get_value() for v in b.data_vars}, coords=coords)
+    assert a.compile_logp()(point) == pytest.approx(logp_b, rel=1e-12)
+
+
 def _returns_logp(model, point):
     return float(model.compile_logp(vars=[model["returned"]], sum=True)(point))
 
@@ -72,7 +106,7 @@ def test_returns_at_the_cap_are_right_censored(small):
     m = build_survey_model(small, mechanism="mcar")
     naive = build_survey_model(small, mechanism="mcar", censored=False)
     point = m.initial_point()
-    assert point["log_rate"] == pytest.approx(np.log(13 / 100))  # crude start: 13 returns / 100 (100k x years)
+    assert point["log_rate"] == 0.0  # the prior's centre: no data-dependent start (one compiled model per shape)
     point = point | {"unit_z": np.array([0.5, 0.0, 1.0, -2.0]), "log_rate": -1.0}
     log_exposure = np.log(np.array([1e6, 5e5, 1e6]) * 4 / 1e5)
     mu = np.exp(log_exposure - 1.0 + np.exp(point["unit_sd_log__"]) * np.array([0.5, 1.0, -2.0]))
@@ -204,6 +238,40 @@ def test_survey_result_tidy_table(small, tmp_path):
     assert saved["fit_data_survey"]["returned"].values[0] == 3.0
 
 
+def test_survey_result_netcdf_round_trip(tmp_path):
+    import xarray as xr
+
+    from extent.exceptions import ExtentError
+    from extent.inference import Diagnostics
+
+    sim = simulate_survey("mar", seed=4)
+    data = sim.data
+    rng = np.random.default_rng(0)
+    national = xr.DataArray(rng.poisson(400, (2, 50)).astype(float), dims=("chain", "draw"),
+                            coords={"chain": [0, 1], "draw": np.arange(50)}, name="national_total")
+    idata = _idata(np.zeros(data.n_units), 100, response_intercept=0.3)
+    res = SurveyResult(mechanism="mnar", data=data, national=national, years=4.0, idata=idata,
+                       diagnostics=Diagnostics(1.002, 812.0, 640.0, 1, 50, 2),
+                       settings={"mechanism": "mnar", "fixed": {"selection": -1.0}})
+    back = SurveyResult.from_netcdf(res.to_netcdf(tmp_path / "fit.nc"))
+    assert back.mechanism == "mnar" and back.years == 4.0
+    assert back.diagnostics == res.diagnostics
+    assert back.settings == res.settings and back.created_at == res.created_at
+    np.testing.assert_array_equal(back.national.values, national.values)
+    pd.testing.assert_frame_equal(back.national_extent(0.8), res.national_extent(0.8))
+    assert back.data.hash() == data.hash()
+    assert back.data.simulated and back.data.notes == data.notes and back.data.covariates == ("other_stages",)
+    pd.testing.assert_frame_equal(back.data.covariate_matrix(), data.covariate_matrix())
+    np.testing.assert_array_equal(back.data.responses["cap"], np.full(data.n_surveyed, 10.0))
+    assert float(back.idata.posterior["response_intercept"].mean()) == 0.3
+    assert "fit_data_units" not in back.idata.groups()
+    with pytest.raises(ExtentError, match="file not found"):
+        SurveyResult.from_netcdf(tmp_path / "missing.nc")
+    az.from_dict(posterior={"x": np.zeros((1, 3))}).to_netcdf(str(tmp_path / "other.nc"))
+    with pytest.raises(ExtentError, match="not an extent survey result file"):
+        SurveyResult.from_netcdf(tmp_path / "other.nc")
+
+
 def test_joint_model_shares_units(small):
     counts = pd.DataFrame({"unit": ["a", "b"], "category": ["x", "x"], "cases": [4, 9], "years": [4, 4]})
     records = ExtentData.from_frames(small.units.reset_index(), counts)
@@ -253,3 +321,22 @@ def test_cli_survey_bad_input_exits_2_with_one_line(tmp_path):
     res = runner.invoke(app, ["survey", "--units", str(u), "--survey", str(s), "--mechanism", "nmar"])
     assert res.exit_code == 2
     assert "--mechanism must be one of mcar, mar, mnar, delta or all; got 'nmar'" in res.output
+
+
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["--mechanism", "mar", "--threshold", "100"], "--threshold needs --mechanism mnar, delta or all"),
+        (["--mechanism", "delta", "--threshold", "-5"], "--threshold must be > 0 (cases per annum), got -5.0"),
+        (["--mechanism", "delta", "--sensitivity-out", "x.csv"], "--sensitivity-out needs --threshold N"),
+    ],
+)
+def test_cli_survey_threshold_errors_exit_2(tmp_path, args, message):
+    from extent.cli.main import app
+
+    u, s = tmp_path / "u.csv", tmp_path / "s.csv"
+    pd.DataFrame({"unit": ["a", "b"], "population": [1e6, 2e6]}).to_csv(u, index=False)
+    pd.DataFrame({"unit": ["a", "b"], "responded": [1, 0], "returned": [3, None]}).to_csv(s, index=False)
+    res = CliRunner().invoke(app, ["survey", "--units", str(u), "--survey", str(s), *args])
+    assert res.exit_code == 2
+    assert message in res.output

@@ -14,7 +14,7 @@ from extent.constants import CI_LEVEL
 from extent.data import read_survey_data
 from extent.estimators.survey import DEFAULT_SAMPLER, SurveyEstimator
 from extent.exceptions import ConfigError
-from extent.models.nonresponse import MECHANISMS
+from extent.models.nonresponse import MECHANISMS, SENSITIVITY_PARAMETER
 
 
 @app.command()
@@ -32,6 +32,12 @@ def survey(
     tune: int = typer.Option(DEFAULT_SAMPLER.tune, "--tune", help="Tuning steps per chain."),
     chains: int = typer.Option(DEFAULT_SAMPLER.chains, "--chains", help="Chains."),
     strict: bool = typer.Option(False, "--strict", help="Exit 3 instead of warning when a fit has not converged."),
+    threshold: float | None = typer.Option(
+        None, "--threshold",
+        help="Test the conclusion 'fewer than N cases per annum': for mnar and delta, refit along the sensitivity "
+             "grid and print where the upper interval bound crosses N (the tipping point)."),
+    sensitivity_out: Path | None = typer.Option(
+        None, "--sensitivity-out", help="With --threshold: write the sensitivity grid and tipping points here."),
 ) -> None:
     """Estimate a national total from a survey whose non-responders may differ from its responders."""
     mechanisms = list(MECHANISMS) if mechanism == "all" else [mechanism]
@@ -39,6 +45,8 @@ def survey(
         raise ConfigError(f"--mechanism must be one of {', '.join(MECHANISMS)} or all; got {mechanism!r}")
     if not 0 < level < 1:
         raise ConfigError(f"--level must be in (0, 1), got {level!r}")
+    sensitive = [m for m in mechanisms if m in SENSITIVITY_PARAMETER]
+    _check_threshold(threshold, sensitive, sensitivity_out)
     data = read_survey_data(units, survey_csv, years=years, cap=cap)
     console.print(f"Data: {data!r}", highlight=False)
     sampler = DEFAULT_SAMPLER.with_(random_seed=seed, draws=draws, tune=tune, chains=chains)
@@ -53,6 +61,36 @@ def survey(
     if out is not None:
         write_csv(table, out)
         console.print(f"Wrote {out}")
+    if threshold is not None:
+        grid = pd.concat([_tipping(m, data, sampler, strict, level, threshold) for m in sensitive], ignore_index=True)
+        if sensitivity_out is not None:
+            write_csv(grid, sensitivity_out)
+            console.print(f"Wrote {sensitivity_out}")
+
+
+def _check_threshold(threshold: float | None, sensitive: list[str], sensitivity_out: Path | None) -> None:
+    if threshold is None:
+        if sensitivity_out is not None:
+            raise ConfigError("--sensitivity-out needs --threshold N (the conclusion 'fewer than N per annum')")
+        return
+    if not threshold > 0:
+        raise ConfigError(f"--threshold must be > 0 (cases per annum), got {threshold!r}")
+    if not sensitive:
+        raise ConfigError("--threshold needs --mechanism mnar, delta or all: the tipping point is along the MNAR "
+                          "sensitivity parameter (selection or delta)")
+
+
+def _tipping(mechanism: str, data, sampler, strict: bool, level: float, threshold: float) -> pd.DataFrame:
+    """Sensitivity grid of one MNAR mechanism with the tipping point of 'fewer than threshold per annum'."""
+    with console.status(f"Sensitivity analysis of the {mechanism} model..."):
+        sens = SurveyEstimator(mechanism=mechanism, sampler=sampler, strict=strict).sensitivity(
+            data, level=level, reference=())
+    tp = sens.tipping_point(threshold, estimand="per_annum")
+    console.print(f"Tipping point ({mechanism}): {tp.text}", highlight=False)
+    grid = sens.table[sens.table["estimand"] == "per_annum"].copy()
+    grid.insert(0, "mechanism", mechanism)
+    return grid.assign(threshold=threshold, holds=grid["upper"] < threshold, tipping_point=tp.value,
+                       conclusion=tp.text).reset_index(drop=True)
 
 
 def _table(table: pd.DataFrame, *, title: str) -> Table:
