@@ -29,7 +29,7 @@ from extent.reporting.npqs import npqs_section
 from extent.simulate.survey import simulate_survey
 
 
-def main(out: Path, draws: int = 500, seed: int = 2002) -> dict:
+def main(out: Path, draws: int = 1000, seed: int = 2002) -> dict:
     out.mkdir(parents=True, exist_ok=True)
     # -- part 1: the report's aggregates ------------------------------------------------------------------
     section = npqs_section(load_report(), seed=seed)
@@ -42,7 +42,7 @@ def main(out: Path, draws: int = 500, seed: int = 2002) -> dict:
     data = sim.data
     print(f"SIMULATED survey: {data!r}; true national total {sim.total:,.0f} (known because simulated)")
     sampler = SamplerConfig(draws=draws, tune=draws, chains=2, target_accept=0.95, random_seed=seed,
-                            nuts_sampler="pymc")
+                            nuts_sampler="nutpie")
     tables = []
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
@@ -69,6 +69,6 @@ def main(out: Path, draws: int = 500, seed: int = 2002) -> dict:
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", type=Path, default=Path("example-output"))
-    parser.add_argument("--draws", type=int, default=500)
+    parser.add_argument("--draws", type=int, default=1000)
     args = parser.parse_args()
     main(args.out, args.draws)

@@ -20,7 +20,13 @@ from pathlib import Path
 import pandas as pd
 
 from extent.calibrate.sbc import rank_uniformity
-from extent.simulate.survey import CALIBRATIONS, STUDIES, calibration_study, coverage_study, coverage_summary
+from extent.simulate.survey import (
+    CALIBRATIONS,
+    STUDIES,
+    calibration_study,
+    coverage_study,
+    coverage_summary,
+)
 
 LABELS = {
     ("mcar", "mcar", False): "mcar, cap ignored",
