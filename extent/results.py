@@ -193,12 +193,7 @@ class ExtentResult:
     def from_netcdf(cls, path: str | Path) -> ExtentResult:
         """Load a result saved with :meth:`to_netcdf`."""
         path = Path(path)
-        if not path.is_file():
-            raise ExtentError(f"{path}: file not found")
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            idata = az.from_netcdf(str(path))
-        attrs = idata.predictions.attrs
+        idata, attrs = read_netcdf(path)
         if "extent_estimator" not in attrs:
             raise ExtentError(f"{path}: not an extent result file")
         units = idata["fit_data_units"].to_dataframe().reset_index(drop=True)
@@ -235,6 +230,16 @@ def write_netcdf(idata: az.InferenceData, path: Path) -> Path:
     finally:
         tmp.unlink(missing_ok=True)
     return path
+
+
+def read_netcdf(path: Path) -> tuple[az.InferenceData, dict]:
+    """Read a file written by :func:`write_netcdf`: the groups and the result's attrs (``{}`` if none)."""
+    if not path.is_file():
+        raise ExtentError(f"{path}: file not found")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        idata = az.from_netcdf(str(path))
+    return idata, dict(idata.predictions.attrs) if "predictions" in idata.groups() else {}
 
 
 def _version() -> str:

@@ -17,7 +17,7 @@ from extent.constants import CI_LEVEL, ESTIMANDS
 from extent.data.survey import SurveyData
 from extent.exceptions import ConfigError, ExtentError
 from extent.inference.diagnostics import Diagnostics
-from extent.results import write_netcdf
+from extent.results import read_netcdf, write_netcdf
 
 SURVEY_COLUMNS = ["mechanism", "estimand", "estimate", "lower", "upper", "level"]
 """Columns of the tidy table of ``extent survey``."""
@@ -155,12 +155,7 @@ class SurveyResult:
             When the file is missing or is not a survey result of ``extent``.
         """
         path = Path(path)
-        if not path.is_file():
-            raise ExtentError(f"{path}: file not found")
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            idata = az.from_netcdf(str(path))
-        attrs = idata.predictions.attrs if "predictions" in idata.groups() else {}
+        idata, attrs = read_netcdf(path)
         if attrs.get("extent_estimator") != "survey":
             raise ExtentError(f"{path}: not an extent survey result file (save one with SurveyResult.to_netcdf)")
         fitted = {g: idata[g] for g in idata.groups() if g != "predictions" and not g.startswith("fit_data_")}

@@ -100,16 +100,22 @@ def test_joint_model_uses_searches_and_survey(mcar_survey):
     assert fit.idata.observed_data["cases"].values.tolist() == mcar_survey.caseload[:3].tolist()
 
 
+def _survey_csvs(folder, data):
+    """The units and survey CSVs an analyst would hand to ``extent survey`` (caps left to ``--cap``)."""
+    u, s = folder / "u.csv", folder / "s.csv"
+    data.units.reset_index()[["unit", "population", "other_stages"]].to_csv(u, index=False)
+    data.responses.drop(columns="cap").to_csv(s, index=False)
+    return u, s
+
+
 @pytest.mark.sampling
 def test_cli_survey_writes_tidy_csv(tmp_path, mcar_survey):
     from typer.testing import CliRunner
 
     from extent.cli.main import app
 
-    data = mcar_survey.data
-    u, s, out = tmp_path / "u.csv", tmp_path / "s.csv", tmp_path / "out.csv"
-    data.units.reset_index()[["unit", "population", "other_stages"]].to_csv(u, index=False)
-    data.responses.drop(columns="cap").to_csv(s, index=False)
+    u, s = _survey_csvs(tmp_path, mcar_survey.data)
+    out = tmp_path / "out.csv"
     res = CliRunner().invoke(app, ["survey", "--units", str(u), "--survey", str(s), "--mechanism", "mcar",
                                    "--cap", "10", "--years", "4", "--draws", "200", "--tune", "200",
                                    "--chains", "2", "--seed", "3", "--out", str(out)])
@@ -129,10 +135,8 @@ def test_cli_survey_threshold_prints_and_writes_the_tipping_point(tmp_path, mcar
 
     from extent.cli.main import app
 
-    data = mcar_survey.data
-    u, s, grid = tmp_path / "u.csv", tmp_path / "s.csv", tmp_path / "grid.csv"
-    data.units.reset_index()[["unit", "population", "other_stages"]].to_csv(u, index=False)
-    data.responses.drop(columns="cap").to_csv(s, index=False)
+    u, s = _survey_csvs(tmp_path, mcar_survey.data)
+    grid = tmp_path / "grid.csv"
     args = ["survey", "--units", str(u), "--survey", str(s), "--mechanism", "delta", "--cap", "10", "--years", "4",
             "--draws", "200", "--tune", "200", "--chains", "2", "--seed", "3"]
     # a threshold between the per-annum upper bounds at delta = 0 and delta = 2 flips inside the grid

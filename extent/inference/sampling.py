@@ -48,6 +48,8 @@ def sample(
         ``posterior``, ``sample_stats`` and ``observed_data``; sampler settings stamped in the posterior's
         attrs, ``compile_time`` and ``sampling_time`` (seconds) in the sample stats' attrs.
     """
+    if config.target_accept is None:
+        config = config.with_(target_accept=DEFAULT_TARGET_ACCEPT)
     start = time.perf_counter()
     with warnings.catch_warnings():
         warnings.filterwarnings("ignore", message=".*BLAS.*")
@@ -66,7 +68,7 @@ def _sample_pymc(model, config, *, var_names):
         draws=config.draws,
         tune=config.tune,
         chains=config.chains,
-        target_accept=config.target_accept or DEFAULT_TARGET_ACCEPT,
+        target_accept=config.target_accept,
         random_seed=config.random_seed,
         progressbar=config.progressbar,
         model=model,
@@ -108,7 +110,7 @@ def _sample_nutpie(model, config, *, var_names, cache_key):
         draws=config.draws,
         tune=config.tune,
         chains=config.chains,
-        target_accept=config.target_accept or DEFAULT_TARGET_ACCEPT,
+        target_accept=config.target_accept,
         seed=config.random_seed,
         cores=min(config.chains, os.cpu_count() or 1),
         progress_bar=config.progressbar,
