@@ -45,3 +45,7 @@ class ConvergenceError(ExtentError):
 
 class ConvergenceWarning(UserWarning):
     """Sampling diagnostics (R-hat, ESS, divergences) indicate an unreliable fit."""
+
+
+class ExtrapolationWarning(UserWarning):
+    """The searched units are unlike the unsearched ones (on size or a covariate): the estimate extrapolates."""

@@ -7,7 +7,9 @@ that a caller's DataFrames are never changed.
 
 from __future__ import annotations
 
+import difflib
 import hashlib
+import warnings
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -15,7 +17,7 @@ import pandas as pd
 import xarray as xr
 
 from extent.constants import CATEGORY, FORCE
-from extent.data.schema import COUNTS, UNITS, unknown_units, validate_frame, where
+from extent.data.schema import COUNTS, UNITS, show, unknown_units, validate_frame, where
 from extent.exceptions import DataValidationError
 
 
@@ -36,12 +38,18 @@ class ExtentData:
         Columns ``unit``, ``category``, ``cases`` (int), ``records`` (float, NaN when not given), ``years``.
     name : str
         A label for reports (e.g. the dataset name).
+    covariates : tuple of str
+        Units columns used as auxiliary information in the model (numeric ones as float, others as text).
+    exposure : str, optional
+        Units column that replaces ``population`` as the exposure of every unit (``None``: population).
     """
 
     units: pd.DataFrame
     counts: pd.DataFrame
     name: str = "data"
     notes: tuple[str, ...] = field(default=())
+    covariates: tuple[str, ...] = field(default=())
+    exposure: str | None = None
 
     @classmethod
     def from_frames(
@@ -53,6 +61,9 @@ class ExtentData:
         units_source: str = "units",
         counts_source: str = "counts",
         notes: tuple[str, ...] = (),
+        covariates: list[str] | tuple[str, ...] = (),
+        exposure: str | None = None,
+        extra_columns: str = "error",
     ) -> ExtentData:
         """Validate and copy a units table and a counts table.
 
@@ -66,13 +77,27 @@ class ExtentData:
             Names used in error messages (the CLI passes file names).
         notes : tuple of str
             Free-text provenance notes carried into reports.
+        covariates : list of str
+            Units columns to use as covariates (every unit needs a value).
+        exposure : str, optional
+            Units column (> 0 for every unit) to use as exposure instead of ``population``.
+        extra_columns : {"error", "ignore"}
+            What to do with a column that is neither known nor named: an error naming it (default, with a
+            suggestion for a likely misspelling), or drop it with a warning.
         """
         for frame, source in ((units, units_source), (counts, counts_source)):
             if not isinstance(frame, pd.DataFrame):
                 raise DataValidationError([f"{source}: expected a pandas DataFrame, got {type(frame).__name__}"])
+        if extra_columns not in ("error", "ignore"):
+            raise DataValidationError([f"extra_columns must be 'error' or 'ignore', got {extra_columns!r}"])
+        covariates = tuple(covariates)
+        named = set(covariates) | ({exposure} if exposure else set())
+        units = _known_columns(units, UNITS, named, units_source, extra_columns)
+        counts = _known_columns(counts, COUNTS, set(), counts_source, extra_columns)
         u = validate_frame(units, UNITS, units_source)
         c = validate_frame(counts, COUNTS, counts_source)
         _check_counts_against_units(u, c, counts_source)
+        u = _check_auxiliary(u, covariates, exposure, units_source)
 
         u = u.set_index("unit")
         if "population_cv" not in u:
@@ -84,7 +109,7 @@ class ExtentData:
             c["years"] = 1.0
         order = {category: i for i, category in enumerate(dict.fromkeys(c["category"]))}
         c = c.sort_values("category", key=lambda col: col.map(order), kind="stable").reset_index(drop=True)
-        return cls(units=u, counts=c, name=name, notes=tuple(notes))
+        return cls(units=u, counts=c, name=name, notes=tuple(notes), covariates=covariates, exposure=exposure)
 
     # -- views ---------------------------------------------------------------------------------------------
     @property
@@ -102,6 +127,11 @@ class ExtentData:
         """Units searched for at least one category, in units-table order."""
         searched = set(self.counts["unit"])
         return [u for u in self.units.index if u in searched]
+
+    @property
+    def exposure_values(self) -> pd.Series:
+        """Exposure of every unit: the ``exposure`` column, or ``population``."""
+        return self.units[self.exposure or "population"].astype(float)
 
     @property
     def has_types(self) -> bool:
@@ -145,13 +175,82 @@ class ExtentData:
         if unknown:
             raise DataValidationError([f"{self.name}: unknown categor{'ies' if len(unknown) > 1 else 'y'} {unknown}"])
         counts = self.counts[self.counts["category"].isin(categories)].reset_index(drop=True)
-        return ExtentData(units=self.units.copy(), counts=counts, name=self.name, notes=self.notes)
+        return ExtentData(units=self.units.copy(), counts=counts, name=self.name, notes=self.notes,
+                          covariates=self.covariates, exposure=self.exposure)
+
+    def with_counts(self, counts: pd.DataFrame, *, name: str | None = None) -> ExtentData:
+        """The same units, covariates and exposure with another counts table (validated)."""
+        return ExtentData.from_frames(self.units.reset_index(), counts, name=name or self.name, notes=self.notes,
+                                      covariates=self.covariates, exposure=self.exposure)
 
     def __repr__(self) -> str:
         return (
             f"ExtentData({self.name!r}: {self.n_units} units, {len(self.searched_units)} searched, "
             f"{len(self.categories)} categories, {len(self.counts)} counts)"
         )
+
+
+def _known_columns(frame: pd.DataFrame, schema, named: set[str], source: str, extra: str) -> pd.DataFrame:
+    """Refuse (or drop, with a warning) columns that are neither in ``schema`` nor ``named``."""
+    known = list(schema.columns) + sorted(named)
+    unknown = [str(c) for c in frame.columns if str(c) not in known]
+    if not unknown:
+        return frame
+    if extra == "ignore":
+        warnings.warn(f"{source}: ignoring column(s) {', '.join(map(repr, unknown))}", stacklevel=3)
+        return frame.drop(columns=unknown)
+    problems = []
+    for col in unknown:
+        close = difflib.get_close_matches(col, [k for k in known if k not in frame.columns], n=1, cutoff=0.7)
+        hint = (f" (did you mean '{close[0]}'?)" if close else
+                "; name it as a covariate or exposure to use it, or ignore unknown columns")
+        problems.append(f"{source}, column '{col}': unknown column{hint}")
+    raise DataValidationError(problems)
+
+
+def _check_auxiliary(units: pd.DataFrame, covariates: tuple[str, ...], exposure: str | None,
+                     source: str) -> pd.DataFrame:
+    """Covariates: present for every unit, numeric ones finite and not constant; exposure: finite and > 0."""
+    problems = []
+    reserved = {"unit", "population", "population_cv", "type"}
+    for col in covariates:
+        if col in reserved:
+            problems.append(f"{source}, column '{col}': cannot be a covariate ('type' and log population are "
+                            "built in)")
+            continue
+        if col not in units:
+            problems.append(f"{source}: covariate column '{col}' not found")
+            continue
+        raw = units[col].map(lambda v: v.strip() if isinstance(v, str) else v).replace("", np.nan)
+        for row in np.flatnonzero(raw.isna().to_numpy()):
+            problems.append(f"{where(source, int(row) + 1, col)}: covariate value is missing")
+        numbers = pd.to_numeric(raw, errors="coerce")
+        if raw.notna().all() and numbers.notna().all():
+            bad = ~np.isfinite(numbers.to_numpy(float))
+            for row in np.flatnonzero(bad):
+                problems.append(f"{where(source, int(row) + 1, col)}: {show(raw.iloc[row])} is not finite")
+            if not bad.any() and numbers.nunique() < 2:
+                problems.append(f"{source}, column '{col}': covariate has the same value for every unit")
+            units[col] = numbers.astype(float)
+        elif raw.notna().all():
+            if raw.nunique() < 2:
+                problems.append(f"{source}, column '{col}': covariate has the same value for every unit")
+            units[col] = raw.astype(str)
+    if exposure is not None:
+        if exposure in reserved:
+            problems.append(f"{source}, column '{exposure}': cannot be the exposure")
+        elif exposure not in units:
+            problems.append(f"{source}: exposure column '{exposure}' not found")
+        else:
+            raw = units[exposure]
+            numbers = pd.to_numeric(raw, errors="coerce").astype(float)
+            for row in np.flatnonzero(~(np.isfinite(numbers.to_numpy()) & (numbers.to_numpy() > 0))):
+                problems.append(f"{where(source, int(row) + 1, exposure)}: exposure {show(raw.iloc[row])} must be "
+                                "a finite number > 0")
+            units[exposure] = numbers
+    if problems:
+        raise DataValidationError(problems)
+    return units
 
 
 def _check_counts_against_units(units: pd.DataFrame, counts: pd.DataFrame, source: str) -> None:

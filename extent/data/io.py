@@ -27,7 +27,15 @@ def read_csv(path: str | Path) -> pd.DataFrame:
     return frame
 
 
-def read_extent_data(units: str | Path, counts: str | Path, *, name: str | None = None) -> ExtentData:
+def read_extent_data(
+    units: str | Path,
+    counts: str | Path,
+    *,
+    name: str | None = None,
+    covariates: list[str] | tuple[str, ...] = (),
+    exposure: str | None = None,
+    extra_columns: str = "error",
+) -> ExtentData:
     """Read and validate a units CSV and a counts CSV.
 
     Parameters
@@ -38,6 +46,8 @@ def read_extent_data(units: str | Path, counts: str | Path, *, name: str | None 
         Columns ``unit``, ``category``, ``cases`` (integer >= 0), optional ``records`` and ``years``.
     name : str, optional
         Label for reports; defaults to the counts file's stem.
+    covariates, exposure, extra_columns
+        See :meth:`ExtentData.from_frames`.
     """
     return ExtentData.from_frames(
         read_csv(units),
@@ -45,4 +55,7 @@ def read_extent_data(units: str | Path, counts: str | Path, *, name: str | None 
         name=name or Path(counts).stem,
         units_source=str(units),
         counts_source=str(counts),
+        covariates=covariates,
+        exposure=exposure,
+        extra_columns=extra_columns,
     )

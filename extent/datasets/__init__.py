@@ -146,7 +146,7 @@ def load_report() -> ReportDataset:
     searches = read_table("report_searches")
     counts = searches[["unit", "category", "cases", "records", "years"]]
     data = ExtentData.from_frames(
-        report_units(),
+        report_units().drop(columns="searched_in_report"),
         counts,
         name="report",
         units_source="report units",

@@ -10,18 +10,23 @@ import dataclasses
 import hashlib
 import json
 import time
+import warnings
 
+import arviz as az
 import numpy as np
 
 from extent.data import ExtentData
 from extent.inference import Diagnostics, SamplerConfig, sample
-from extent.models.design import Design
-from extent.models.hierarchical import DEFAULT_PRIORS, build_extent_model, prefer_centered
+from extent.exceptions import ExtrapolationWarning
+from extent.models.design import DEFAULT_LOG_POPULATION, Design
+from extent.models.hierarchical import build_extent_model, default_priors, prefer_centered
 from extent.models.predict import national_totals
 from extent.priors import Prior, resolve_priors
 from extent.results import ExtentResult
 
-DIAGNOSED = ["log_rate", "log_mean_rate", "force_sd", "dispersion", "type_effect", "force_effect"]
+DIAGNOSED = ["log_rate", "log_mean_rate", "unit_sd", "shared_fraction", "force_sd", "dispersion", "type_effect",
+             "coef", "force_effect", "national_total"]
+"""Quantities whose R-hat and ESS decide convergence, the reported national totals among them."""
 
 
 TARGET_ACCEPT = {False: 0.99, True: 0.8}
@@ -31,7 +36,7 @@ Non-centred fits are the few-force ones, whose curved posterior needs small step
 forces have no divergences at PyMC's default 0.8 (sizes M and L, ``docs/performance.md``); at size M 0.99
 took 3.8x the gradient evaluations of 0.9, and at L 0.9 took 39 leapfrog steps per draw against 31 at 0.8."""
 
-DATA_FIELDS = ("cases", "log_exposure")
+DATA_FIELDS = ("cases", "log_exposure", "force_x", "unit_x")
 """Design arrays that enter the model as ``pm.Data`` (swapped into a cached compiled model)."""
 
 
@@ -66,8 +71,13 @@ class HierarchicalExtent:
     strict : bool
         Raise :class:`~extent.exceptions.ConvergenceError` instead of warning when the fit is unreliable.
     centered : bool, optional
-        Centred force effects instead of non-centred; chosen from the data when not given
-        (:func:`~extent.models.hierarchical.prefer_centered`: centred for many forces with large counts).
+        Centred unit effects instead of non-centred; chosen from the data when not given
+        (:func:`~extent.models.hierarchical.prefer_centered`: centred for many units with large counts).
+    log_population : bool
+        Centred log population as a covariate (default on: see ``docs/validation.md``), so that a search of
+        only large or only small units carries the uncertainty of extrapolating in size.
+    unit_effect : {"normal", "student_t"}
+        Distribution of the shared unit effect; Student-t (4 degrees of freedom) for outlying units.
     """
 
     name = "hierarchical"
@@ -79,36 +89,84 @@ class HierarchicalExtent:
         sampler: SamplerConfig | None = None,
         strict: bool = False,
         centered: bool | None = None,
+        log_population: bool = DEFAULT_LOG_POPULATION,
+        unit_effect: str = "normal",
     ):
-        self.priors = resolve_priors(DEFAULT_PRIORS, priors)  # fail early on bad priors
+        from extent.models.hierarchical import UNIT_EFFECTS
+        from extent.exceptions import ConfigError
+
+        if unit_effect not in UNIT_EFFECTS:
+            raise ConfigError(f"unit_effect must be one of {UNIT_EFFECTS}, got {unit_effect!r}")
+        self.log_population = bool(log_population)
+        self.unit_effect = unit_effect
+        self.priors = resolve_priors(default_priors(self.log_population), priors)  # fail early on bad priors
         self.sampler = sampler or SamplerConfig()
         self.strict = strict
         self.centered = centered
 
+    def _model_options(self) -> dict:
+        return {"log_population": self.log_population, "unit_effect": self.unit_effect}
+
     def build(self, data: ExtentData):
         """The PyMC model for ``data`` (nothing sampled)."""
-        return build_extent_model(data, self.priors, centered=self.centered)
+        return build_extent_model(data, self.priors, centered=self.centered, **self._model_options())
 
     def fit(self, data: ExtentData) -> ExtentResult:
         """Sample the posterior and the national totals; warn loudly if the fit did not converge."""
-        design = Design.from_data(data)
+        design = Design.from_data(data, log_population=self.log_population)
+        warn_extrapolation(data, design)
         centered = prefer_centered(design) if self.centered is None else self.centered
-        model = build_extent_model(data, self.priors, design=design, centered=centered)
+        model = build_extent_model(data, self.priors, design=design, centered=centered, **self._model_options())
         sampler = self.sampler
         if sampler.target_accept is None:
             sampler = sampler.with_(target_accept=TARGET_ACCEPT[centered])
-        idata = sample(model, sampler, cache_key=compile_key(design, self.priors, centered))
-        diagnostics = Diagnostics.from_idata(idata, DIAGNOSED, unit_names=("force_effect",))
-        diagnostics.check(strict=self.strict, what=f"hierarchical fit of {data.name!r}")
+        idata = sample(model, sampler,
+                       cache_key=compile_key(design, self.priors, (centered, self.unit_effect)))
         start = time.perf_counter()
-        national = national_totals(idata, data, design, seed=sampler.random_seed + 1)
+        national = national_totals(idata, data, design, seed=sampler.random_seed + 1, unit_effect=self.unit_effect)
         idata.sample_stats.attrs["prediction_time"] = time.perf_counter() - start
+        with_totals = az.InferenceData(posterior=idata.posterior.assign(national_total=national),
+                                       sample_stats=idata.sample_stats)
+        diagnostics = Diagnostics.from_idata(with_totals, DIAGNOSED, unit_names=("force_effect",))
+        diagnostics.check(strict=self.strict, what=f"hierarchical fit of {data.name!r}")
         settings = {
             "priors": {k: v.to_dict() for k, v in self.priors.items()},
             "sampler": sampler.to_dict(),
             "centered": centered,
+            **self._model_options(),
+            "covariates": design.covariates,
         }
         return ExtentResult(
             estimator=self.name, data=data, national=national, idata=idata, diagnostics=diagnostics,
             settings=settings,
         )
+
+
+EXTRAPOLATION_QUANTILE = 0.25
+"""Searched units all above the 75th (or below the 25th) percentile of the unsearched ones raise a warning."""
+
+
+def warn_extrapolation(data: ExtentData, design: Design) -> None:
+    """Warn when the searched units lie outside the bulk of the unsearched ones on size or a covariate.
+
+    The national estimate then extrapolates: a size or covariate effect the few searched units cannot pin down
+    carries most of the interval, and no prior makes that design reliable.
+    """
+    searched = data.units.index.isin(design.forces)
+    if searched.all() or not searched.any():
+        return
+    columns = {"population": np.log(data.units["population"].to_numpy(float))}
+    for name, values in zip(design.covariates, design.unit_x.T):
+        if "[" not in name:
+            columns[name] = values
+    for name, values in columns.items():
+        rest = values[~searched]
+        lo, hi = np.quantile(rest, [EXTRAPOLATION_QUANTILE, 1 - EXTRAPOLATION_QUANTILE])
+        if np.ptp(rest) == 0:
+            continue
+        if (values[searched] > hi).all() or (values[searched] < lo).all():
+            side = "above the 75th" if (values[searched] > hi).all() else "below the 25th"
+            warnings.warn(
+                f"{data.name}: every searched unit lies {side} percentile of the unsearched units on {name}; "
+                "the national estimate extrapolates and its interval rests on the model's size and covariate "
+                "assumptions (docs/validation.md)", ExtrapolationWarning, stacklevel=3)

@@ -9,12 +9,48 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+import pandas as pd
 
 from extent.data import ExtentData
 from extent.models.likelihood import use_count_table
 
 RATE_SCALE = 1e5
-"""Rates are modelled per 100,000 population per year, which keeps ``log_rate`` near zero for rare crimes."""
+"""Rates are modelled per 100,000 population per year, which keeps ``log_rate`` near zero for rare crimes.
+With another exposure (``ExtentData.exposure``) rates are per unit of that exposure per year."""
+
+LOG_POPULATION = "log_population"
+"""Name of the built-in covariate: log population, centred at its mean over all units."""
+
+
+DEFAULT_LOG_POPULATION = True
+"""Whether the model includes :data:`LOG_POPULATION` unless told otherwise (see ``docs/validation.md``)."""
+
+
+def covariate_matrix(data: ExtentData, log_population: bool) -> tuple[list[str], np.ndarray]:
+    """Covariate names and values for every unit (units-table order).
+
+    Log population is centred at the mean over all units and not scaled (its coefficient is the elasticity
+    of the rate to population); numeric covariates are standardised over all units; a text covariate becomes
+    one indicator column per level other than its most common one, named ``column[level]``.
+    """
+    names, columns = [], []
+    if log_population:
+        lp = np.log(data.units["population"].to_numpy(float))
+        names.append(LOG_POPULATION)
+        columns.append(lp - lp.mean())
+    for col in data.covariates:
+        values = data.units[col]
+        if pd.api.types.is_numeric_dtype(values):
+            x = values.to_numpy(float)
+            names.append(col)
+            columns.append((x - x.mean()) / x.std())
+        else:
+            levels = values.value_counts()
+            for level in sorted(levels.index[1:]):
+                names.append(f"{col}[{level}]")
+                columns.append((values == level).to_numpy(float))
+    x = np.column_stack(columns) if columns else np.zeros((len(data.units), 0))
+    return names, x
 
 
 @dataclass(frozen=True, eq=False)
@@ -40,9 +76,17 @@ class Design:
     """log(population x years / RATE_SCALE) with the nominal population."""
     force_cv: np.ndarray
     """``population_cv`` of each searched force (0 = population known exactly)."""
+    covariates: list[str]
+    """Covariate names (coords ``covariate``), :func:`covariate_matrix`."""
+    unit_x: np.ndarray
+    """Covariate values of every unit (units-table order x covariates)."""
+    force_x: np.ndarray
+    """Covariate values of the searched forces (``force`` order)."""
+    rate_scale: float
+    """Exposure per rate unit: :data:`RATE_SCALE` for population, 1 for another exposure."""
 
     @classmethod
-    def from_data(cls, data: ExtentData) -> Design:
+    def from_data(cls, data: ExtentData, *, log_population: bool = DEFAULT_LOG_POPULATION) -> Design:
         units, counts = data.units, data.counts
         categories = data.categories
         forces = data.searched_units
@@ -56,7 +100,10 @@ class Design:
 
         f_idx = {f: i for i, f in enumerate(forces)}
         c_idx = {c: i for i, c in enumerate(categories)}
-        pop = units.loc[counts["unit"], "population"].to_numpy(float)
+        exposure = data.exposure_values.loc[counts["unit"]].to_numpy(float)
+        rate_scale = RATE_SCALE if data.exposure is None else 1.0
+        names, unit_x = covariate_matrix(data, log_population)
+        force_rows = units.index.get_indexer(forces)
         cell_type = (
             units.loc[counts["unit"], "type"].map(lambda t: type_index.get(t, -1)).to_numpy(int)
             if types
@@ -71,8 +118,12 @@ class Design:
             cell_category=counts["category"].map(c_idx).to_numpy(int),
             cell_type=cell_type,
             cases=counts["cases"].to_numpy(np.int64),
-            log_exposure=np.log(pop * counts["years"].to_numpy(float) / RATE_SCALE),
+            log_exposure=np.log(exposure * counts["years"].to_numpy(float) / rate_scale),
             force_cv=units.loc[forces, "population_cv"].to_numpy(float),
+            covariates=names,
+            unit_x=unit_x,
+            force_x=unit_x[force_rows],
+            rate_scale=rate_scale,
         )
 
     @property
@@ -85,9 +136,11 @@ class Design:
         coords = {"category": self.categories, "force": self.forces, "cell": list(range(len(self.cases)))}
         if self.types:
             coords["type"] = self.types
+        if self.covariates:
+            coords["covariate"] = self.covariates
         return coords
 
     def structure_key(self) -> tuple:
         """What a compiled model depends on apart from data values (for caching)."""
         return (len(self.categories), len(self.forces), len(self.types), bool(self.force_cv.any()), len(self.cases),
-                self.count_table)
+                self.count_table, tuple(self.covariates))

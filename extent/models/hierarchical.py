@@ -1,26 +1,35 @@
-"""The hierarchical extent model: counts per force and category with population exposure.
+"""The hierarchical extent model: counts per unit and category with an exposure and auxiliary information.
 
-For an observed cell (force f, category c)::
+For an observed cell (unit f, category c)::
 
     cases[f, c] ~ NegativeBinomial(mu[f, c], alpha = 1 / dispersion**2)
-    log mu[f, c] = log(population[f] * years / 1e5) + log_rate[c] + type_effect[type[f]] + force_sd * force_z[f]
-    force_z[f] ~ Normal(0, 1)
+    log mu[f, c] = log(exposure[f] * years / scale) + log_rate[c] + type_effect[type[f]]
+                   + x[f] . coef + force_effect[f]
+    force_effect[f] = force_sd * z[f],  z[f] ~ Normal(0, 1)  (or a unit-variance Student-t)
 
-* ``log_rate[c]`` is the log rate per 100,000 per year of a typical (median) force of the reference type; the
-  population-average rate is ``log_mean_rate = log_rate + force_sd**2 / 2`` (a deterministic), which is what
-  unsearched forces contribute on average. The two are the same model; sampling on the median scale avoids
-  the curved ridge between every ``log_rate`` and ``force_sd`` that the mean-one form creates
-  (47 -> 0 divergences on the report's data);
-* the force effect is shared across categories, so forces searched for several categories inform the
-  between-force spread;
-* ``dispersion`` is the coefficient of variation of a mean-one gamma effect for each force and category (the
-  negative binomial integrates it out); its half-normal prior shrinks towards Poisson unless the data need it;
-* ``type_effect`` (log rate ratio of each force type to the most common type) is included when units carry a
-  ``type`` with two or more levels;
-* a searched force with ``population_cv`` > 0 has log population ``log(nominal) + cv * e`` with
-  ``e ~ Normal(0, 1)``. For a searched force this error enters every one of its cells exactly as its force
-  effect does, so the two are summed analytically: ``force_effect = sqrt(force_sd**2 + cv**2) * force_z``.
-  This is the same model with two fewer parameters per force and no ridge between them.
+This is the unit-level small-area model: a regression-synthetic part (rate, type and covariates) plus a unit
+effect, on the count scale.
+
+* Between-unit heterogeneity has two components. ``unit_sd`` is the total between-unit SD of a category's
+  log rate (after type and covariates); a share ``shared_fraction`` of its variance is a unit effect shared by
+  all categories (``force_sd = unit_sd * sqrt(shared_fraction)``), the rest is category-specific: a mean-one
+  gamma effect per unit and category with the same log-scale variance,
+  ``dispersion = sqrt(exp(unit_sd**2 * (1 - shared_fraction)) - 1)``, which the negative binomial integrates
+  out. With one category the split is not identified and does not matter; ``unit_sd`` does.
+* The default priors on ``unit_sd``, ``shared_fraction`` and the log-population coefficient are derived from
+  hundreds of real tables (:mod:`extent.elicitation`); with two or three searched units they set the width of
+  every national interval, so they are a summary of real spreads, not a guess.
+* ``x`` holds log population (centred; on by default) and the user's covariates (numeric standardised, text
+  as indicators), :func:`~extent.models.design.covariate_matrix`; their coefficients are shared by all
+  categories.
+* ``log_rate[c]`` is the log rate per 100,000 per year (per unit of exposure per year with another exposure)
+  of a typical (median) unit of the reference type at the mean covariates; with normal unit effects the
+  population-average rate is ``log_mean_rate = log_rate + force_sd**2 / 2`` (a deterministic).
+* ``type_effect`` (log rate ratio of each unit type to the most common type) is included when units carry a
+  ``type`` with two or more levels.
+* a searched unit with ``population_cv`` > 0 has log exposure ``log(nominal) + cv * e`` with
+  ``e ~ Normal(0, 1)``; this error enters every one of its cells exactly as its unit effect does, so the two
+  are summed analytically: ``force_effect = sqrt(force_sd**2 + cv**2) * z``.
 
 The model is a pure function of the data and the priors; nothing is sampled here.
 """
@@ -32,33 +41,49 @@ import pymc as pm
 import pytensor.tensor as pt
 
 from extent.data import ExtentData
-from extent.models.design import Design
+from extent.elicitation import corpus_priors
+from extent.exceptions import ConfigError
+from extent.models.design import DEFAULT_LOG_POPULATION, LOG_POPULATION, Design
 from extent.models.likelihood import negative_binomial_log_mean
 from extent.priors import Prior, resolve_priors
 
-DEFAULT_PRIORS: dict[str, Prior] = {
-    "log_rate": Prior("Normal", mu=0.0, sigma=3.0),
-    "force_sd": Prior("HalfNormal", sigma=0.3),
-    "dispersion": Prior("HalfNormal", sigma=0.5),
-    "type_effect": Prior("Normal", mu=0.0, sigma=0.5),
-}
-"""Default priors.
+UNIT_EFFECTS = ("normal", "student_t")
+"""Distributions of the unit effect: normal, or Student-t with :data:`STUDENT_T_NU` degrees of freedom
+(scaled to the same SD) for outlying units such as a small city centre with a large daytime population."""
+STUDENT_T_NU = 4.0
 
-log_rate
-    Log cases per 100,000 population per year in a typical force, per category: Normal(0, 3) spans about
-    0.003 to 400.
-force_sd
-    Between-force standard deviation of the shared log force effect. With two or three searched forces it is
-    barely identified and its prior sets the width of every national interval: HalfNormal(0.3) has median 0.20
-    (95% of forces within x1.5 of a typical force) and 95% below 0.59. It was
-    HalfNormal(0.5) (median 0.34, 95% below 0.98) until the calibration study (``docs/calibration.md``) showed
-    90% intervals covering 96% at a between-force SD of 0.3, the spread of recorded child sexual offence rates
-    across UK force areas.
-dispersion
-    Category-specific force variation (coefficient of variation of the cell effect): HalfNormal(0.5).
-type_effect
-    Log rate ratio of a force type to the reference type: Normal(0, 0.5), a ratio within x2.7 with 95%.
-"""
+
+def default_priors(log_population: bool = DEFAULT_LOG_POPULATION) -> dict[str, Prior]:
+    """The default priors of the model with or without the log-population covariate.
+
+    log_rate
+        Log cases per 100,000 population per year in a typical unit, per category: Normal(0, 3) spans about
+        0.003 to 400.
+    unit_sd
+        Total between-unit SD of a category's log rate: LogNormal derived from the corpus
+        (:func:`extent.elicitation.corpus_priors`; ``LogNormal(-0.5, 0.5)`` with log population: median
+        0.61, 90% between 0.27 and 1.38; the real tables range from 0.2 to over 1.5).
+    shared_fraction
+        Share of that variance shared across categories: Beta from the corpus's multi-category tables
+        (mean 0.41).
+    log_population
+        Coefficient of centred log population (rate elasticity to size): Normal from the corpus (0.05, 0.29).
+    coef
+        Coefficient of each standardised user covariate (or level indicator): Normal(0, 0.5), a rate ratio
+        within x2.7 per SD with 95%. This one is a judgement: the corpus has no such covariates.
+    type_effect
+        Log rate ratio of a unit type to the reference type: Normal(0, 0.5), a ratio within x2.7 with 95%.
+    """
+    return {
+        "log_rate": Prior("Normal", mu=0.0, sigma=3.0),
+        **corpus_priors(log_population=log_population),
+        "coef": Prior("Normal", mu=0.0, sigma=0.5),
+        "type_effect": Prior("Normal", mu=0.0, sigma=0.5),
+    }
+
+
+DEFAULT_PRIORS: dict[str, Prior] = default_priors()
+"""Default priors of the default model (with log population); see :func:`default_priors`."""
 
 
 CENTERING_MIN_FORCES = 20
@@ -85,30 +110,44 @@ def prefer_centered(design: Design) -> bool:
 
 
 def build_extent_model(
-    data: ExtentData, priors: dict | None = None, *, design: Design | None = None, centered: bool | None = None
+    data: ExtentData,
+    priors: dict | None = None,
+    *,
+    design: Design | None = None,
+    centered: bool | None = None,
+    log_population: bool = DEFAULT_LOG_POPULATION,
+    unit_effect: str = "normal",
 ) -> pm.Model:
     """Build the hierarchical extent model for ``data``.
 
     Parameters
     ----------
     data : ExtentData
-        Units and counts.
+        Units and counts (with ``data.covariates`` and ``data.exposure``).
     priors : dict, optional
-        Overrides of :data:`DEFAULT_PRIORS` by name (:class:`~extent.priors.Prior` or dict).
+        Overrides of :func:`default_priors` by name (:class:`~extent.priors.Prior` or dict).
     design : Design, optional
-        Precomputed design for ``data`` (built when not given).
+        Precomputed design for ``data`` (built when not given; must match ``log_population``).
     centered : bool, optional
-        Centred force effects instead of non-centred; chosen from the data by :func:`prefer_centered` when
+        Centred unit effects instead of non-centred; chosen from the data by :func:`prefer_centered` when
         not given.
+    log_population : bool
+        Include centred log population as a covariate.
+    unit_effect : {"normal", "student_t"}
+        Distribution of the shared unit effect.
 
     Returns
     -------
     pymc.Model
-        With coords ``category``, ``force`` (searched units), ``cell`` and, where present, ``type``;
-        observed variable ``cases``.
+        With coords ``category``, ``force`` (searched units), ``cell`` and, where present, ``type`` and
+        ``covariate``; observed variable ``cases``.
     """
-    p = resolve_priors(DEFAULT_PRIORS, priors)
-    d = design or Design.from_data(data)
+    if unit_effect not in UNIT_EFFECTS:
+        raise ConfigError(f"unit_effect must be one of {UNIT_EFFECTS}, got {unit_effect!r}")
+    p = resolve_priors(default_priors(log_population), priors)
+    d = design or Design.from_data(data, log_population=log_population)
+    if (LOG_POPULATION in d.covariates) != log_population:
+        raise ConfigError("design and log_population disagree")
     if centered is None:
         centered = prefer_centered(d)
     with pm.Model(coords=d.coords) as model:
@@ -116,17 +155,29 @@ def build_extent_model(
         log_exposure = pm.Data("log_exposure", d.log_exposure, dims="cell")
 
         log_rate = p["log_rate"].create("log_rate", dims="category")
-        force_sd = p["force_sd"].create("force_sd")
-        dispersion = p["dispersion"].create("dispersion")
-        pm.Deterministic("log_mean_rate", log_rate + force_sd**2 / 2, dims="category")
+        unit_sd = p["unit_sd"].create("unit_sd")
+        shared = p["shared_fraction"].create("shared_fraction")
+        force_sd = pm.Deterministic("force_sd", unit_sd * pt.sqrt(shared))
+        dispersion = pm.Deterministic("dispersion", pt.sqrt(pt.expm1(unit_sd**2 * (1 - shared))))
         force_scale = pt.sqrt(force_sd**2 + d.force_cv**2) if d.force_cv.any() else force_sd
-        if centered:
-            force_effect = pm.Normal("force_effect", 0.0, force_scale, dims="force")
+        if unit_effect == "normal":
+            pm.Deterministic("log_mean_rate", log_rate + force_sd**2 / 2, dims="category")
+            if centered:
+                force_effect = pm.Normal("force_effect", 0.0, force_scale, dims="force")
+            else:
+                force_z = pm.Normal("force_z", 0.0, 1.0, dims="force")
+                force_effect = pm.Deterministic("force_effect", force_scale * force_z, dims="force")
         else:
-            force_z = pm.Normal("force_z", 0.0, 1.0, dims="force")
+            t_scale = np.sqrt((STUDENT_T_NU - 2) / STUDENT_T_NU)
+            force_z = pm.StudentT("force_z", nu=STUDENT_T_NU, mu=0.0, sigma=t_scale, dims="force")
             force_effect = pm.Deterministic("force_effect", force_scale * force_z, dims="force")
 
-        eta = log_exposure + log_rate[d.cell_category] + force_effect[d.cell_force]
+        unit_eta = force_effect
+        if d.covariates:
+            x = pm.Data("force_x", d.force_x, dims=("force", "covariate"))
+            coef = _coefficients(p, d.covariates)
+            unit_eta = unit_eta + pt.dot(x, coef)
+        eta = log_exposure + log_rate[d.cell_category] + unit_eta[d.cell_force]
         if d.types:
             type_effect = p["type_effect"].create("type_effect", dims="type")
             padded = pt.concatenate([type_effect, pt.zeros(1)])  # index -1 -> reference level
@@ -135,3 +186,15 @@ def build_extent_model(
         negative_binomial_log_mean("cases", eta, 1.0 / dispersion**2, observed=cases, dims="cell",
                                    table=d.count_table)
     return model
+
+
+def _coefficients(p: dict[str, Prior], names: list[str]):
+    """The ``coef`` vector (dims ``covariate``): the log-population prior for that one, ``coef`` for the rest."""
+    has_lp = names[0] == LOG_POPULATION
+    others = len(names) - has_lp
+    parts = []
+    if has_lp:
+        parts.append(p["log_population"].create("log_population_coef")[None])
+    if others:
+        parts.append(p["coef"].create("covariate_coef", shape=others))
+    return pm.Deterministic("coef", pt.concatenate(parts) if len(parts) > 1 else parts[0], dims="covariate")

@@ -18,14 +18,14 @@ import xarray as xr
 
 from extent.constants import CATEGORY, CHAIN, DRAW
 from extent.data import ExtentData
-from extent.models.design import RATE_SCALE, Design
+from extent.models.design import Design
 
 BLOCK = 8
 """Draws per random-number stream (and per vectorised step)."""
 
 
 def national_totals(
-    idata: az.InferenceData, data: ExtentData, design: Design, *, seed: int
+    idata: az.InferenceData, data: ExtentData, design: Design, *, seed: int, unit_effect: str = "normal"
 ) -> xr.DataArray:
     """Draws of the national total per category over each category's period.
 
@@ -37,6 +37,8 @@ def national_totals(
         The data fitted and its design.
     seed : int
         Seed of the predictive draws.
+    unit_effect : {"normal", "student_t"}
+        Distribution of a never-searched unit's effect (as fitted).
 
     Returns
     -------
@@ -52,7 +54,8 @@ def national_totals(
 
     log_rate = flat("log_rate", CATEGORY)
     force_sd = flat("force_sd")[:, 0]
-    alpha = 1.0 / flat("dispersion")[:, 0] ** 2
+    with np.errstate(divide="ignore"):
+        alpha = np.minimum(1.0 / flat("dispersion")[:, 0] ** 2, 1e10)  # the likelihood's Poisson limit
     force_effect = flat("force_effect", "force")
     type_effect = np.concatenate([flat("type_effect", "type"), np.zeros((n_samples, 1))], axis=1) if design.types else np.zeros((n_samples, 1))
 
@@ -63,7 +66,11 @@ def national_totals(
     unit_type = (
         units["type"].map(lambda t: type_index.get(t, -1)).to_numpy(int) if design.types else np.full(len(units), -1)
     )
-    log_pop = np.log(units["population"].to_numpy(float))
+    log_exposure = np.log(data.exposure_values.to_numpy(float))
+    if design.covariates:
+        coef = flat("coef", "covariate")
+    else:
+        coef = None
     cv = units["population_cv"].to_numpy(float)
 
     searched_pos = {f: i for i, f in enumerate(design.forces)}
@@ -78,7 +85,7 @@ def national_totals(
     never = ~is_searched
     n_never = int(never.sum())
     never_cv = cv[never]
-    log_years = np.log(years / RATE_SCALE)[None, :, None]
+    log_years = np.log(years / design.rate_scale)[None, :, None]
     for b0 in range(0, n_samples, BLOCK):
         s = slice(b0, min(b0 + BLOCK, n_samples))
         m = s.stop - s.start
@@ -86,10 +93,12 @@ def national_totals(
         # log rate contribution of each unit (block x units): force effect + type + population error
         unit_eff = np.empty((m, len(units)))
         unit_eff[:, is_searched] = force_effect[s][:, s_rows]
-        unit_eff[:, never] = force_sd[s, None] * rng.standard_normal((m, n_never))
+        unit_eff[:, never] = force_sd[s, None] * _standard_effects(rng, unit_effect, (m, n_never))
         if (never_cv > 0).any():
             unit_eff[:, never] += rng.standard_normal((m, n_never)) * never_cv
-        unit_eff += type_effect[s][:, unit_type] + log_pop
+        unit_eff += type_effect[s][:, unit_type] + log_exposure
+        if coef is not None:
+            unit_eff += coef[s] @ design.unit_x.T
         # expected counts per (draw, category, unit); observed cells are left out
         mu = np.exp(unit_eff[:, None, :] + log_rate[s][:, :, None] + log_years)
         mu[np.broadcast_to(observed[None], mu.shape)] = 0.0
@@ -102,3 +111,12 @@ def national_totals(
         coords={CHAIN: post[CHAIN].values, DRAW: post[DRAW].values, CATEGORY: design.categories},
         name="national_total",
     )
+
+
+def _standard_effects(rng: np.random.Generator, unit_effect: str, shape: tuple[int, int]) -> np.ndarray:
+    """Unit-variance draws of a fresh unit effect."""
+    if unit_effect == "student_t":
+        from extent.models.hierarchical import STUDENT_T_NU
+
+        return rng.standard_t(STUDENT_T_NU, size=shape) * np.sqrt((STUDENT_T_NU - 2) / STUDENT_T_NU)
+    return rng.standard_normal(shape)

@@ -349,10 +349,15 @@ def simulate_country(
     if scenario.from_prior is not None:  # model parametrisation: median-force log rates
         p = scenario.from_prior
         log_rate = _draw(p["log_rate"], rng, n_c)
-        force_sd = float(_draw(p["force_sd"], rng))
-        dispersion = float(_draw(p["dispersion"], rng))
+        unit_sd = float(_draw(p["unit_sd"], rng))
+        shared = float(_draw(p["shared_fraction"], rng))
+        force_sd = unit_sd * np.sqrt(shared)
+        dispersion = float(np.sqrt(np.expm1(unit_sd**2 * (1 - shared))))
         type_effect = float(_draw(p["type_effect"], rng))
         log_force = force_sd * rng.standard_normal(n_u)
+        if "log_population" in p:  # the model's size effect, on centred log population
+            lp = np.log(units["population"].to_numpy(float))
+            log_force = log_force + float(_draw(p["log_population"], rng)) * (lp - lp.mean())
     else:
         force_sd, dispersion = scenario.force_sd, scenario.dispersion
         type_effect = float(np.log(scenario.metropolitan_ratio))

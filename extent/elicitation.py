@@ -1,0 +1,174 @@
+"""Default priors on between-unit heterogeneity, derived from the real corpus.
+
+With two or three searched units the between-unit spread is barely identified, so its prior sets the width of
+every national interval. The defaults are therefore not a judgement but a summary of real tables: for every
+(year, category) table of the corpus (:mod:`extent.datasets.corpus`, hundreds of complete tables of crime and
+disease counts by area), :func:`table_spreads` estimates
+
+``sd``
+    the standard deviation across units of the log rate, ``log((cases + 0.5) / population)``, less the
+    Poisson part (method of moments: the sample variance minus the mean of ``1 / (cases + 0.5)``);
+``sd_adjusted``, ``slope``
+    the same after regressing the log rate on centred log population, and that regression's slope (the
+    log-population coefficient of the model);
+``shared_fraction`` (per dataset and year, over its categories)
+    the share of the between-unit variance that units share across categories (the rest is
+    category-specific): from the variance of each unit's mean residual over categories.
+
+:func:`corpus_priors` turns them into priors for the model, weighting each *dataset* equally (one dataset has
+252 tables, another one): log ``sd_adjusted`` is summarised per dataset by its mean and SD, and the prior for a
+new table is ``LogNormal(mu, sigma)`` with ``mu`` the mean of the dataset means and ``sigma**2`` the variance
+between dataset means plus the mean within-dataset variance (the predictive distribution for a table of a new
+dataset). The log-population slope gets ``Normal`` the same way, the shared fraction a ``Beta`` with the same
+mean and variance. ``corpus_priors(exclude=name)`` repeats the derivation without one dataset: real-data
+validation scores each dataset with priors that never saw it.
+
+The table the defaults come from ships as ``extent/datasets/corpus/spread_table.csv``; regenerate it with
+``python -m extent.elicitation`` (a test checks that the shipped table and the defaults are reproduced).
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from importlib import resources
+
+import numpy as np
+import pandas as pd
+
+from extent.datasets.corpus import DATASETS, load_corpus
+from extent.exceptions import ConfigError
+from extent.priors import Prior
+
+SPREAD_TABLE = "spread_table.csv"
+MIN_CATEGORIES = 3
+MAX_CONCENTRATION = 10.0
+"""Largest ``alpha + beta`` of the shared-fraction prior (an SD of at least 0.15 at a mean of 0.5)."""
+"""Fewest categories in a dataset-year for a shared-fraction estimate."""
+
+
+def table_spreads() -> pd.DataFrame:
+    """Spread, adjusted spread and log-population slope of every corpus table (see the module docstring)."""
+    rows = []
+    for dataset in DATASETS:
+        frame = load_corpus(dataset)
+        for (year, category), g in frame.groupby(["year", "category"], sort=False):
+            y = g["cases"].to_numpy(float)
+            log_rate = np.log((y + 0.5) / g["population"].to_numpy(float))
+            noise = float(np.mean(1.0 / (y + 0.5)))
+            lp = np.log(g["population"].to_numpy(float))
+            lp = lp - lp.mean()
+            slope = float(np.sum(lp * (log_rate - log_rate.mean())) / np.sum(lp**2))
+            resid = log_rate - log_rate.mean() - slope * lp
+            n = len(y)
+            rows.append({
+                "dataset": dataset, "year": year, "category": category, "units": n, "total": int(y.sum()),
+                "sd": float(np.sqrt(max(np.var(log_rate, ddof=1) - noise, 0.0))),
+                "sd_adjusted": float(np.sqrt(max(np.sum(resid**2) / (n - 2) - noise, 0.0))),
+                "slope": slope,
+            })
+    return pd.DataFrame(rows)
+
+
+def shared_fractions() -> pd.DataFrame:
+    """Share of the (log-population adjusted) between-unit variance shared across categories, per dataset-year.
+
+    Only dataset-years with at least :data:`MIN_CATEGORIES` categories over the same units count.
+    """
+    rows = []
+    for dataset in DATASETS:
+        frame = load_corpus(dataset)
+        for year, g in frame.groupby("year", sort=False):
+            wide_y = g.pivot(index="unit", columns="category", values="cases").dropna()
+            if wide_y.shape[1] < MIN_CATEGORIES:
+                continue
+            pop = g.drop_duplicates("unit").set_index("unit").loc[wide_y.index, "population"].to_numpy(float)
+            y = wide_y.to_numpy(float)
+            log_rate = np.log((y + 0.5) / pop[:, None])
+            lp = np.log(pop) - np.log(pop).mean()
+            centred = log_rate - log_rate.mean(axis=0)
+            slopes = lp @ centred / np.sum(lp**2)
+            resid = centred - lp[:, None] * slopes
+            n, c = resid.shape
+            noise = np.mean(1.0 / (y + 0.5), axis=0)
+            total = np.maximum(np.sum(resid**2, axis=0) / (n - 2) - noise, 0.0).mean()
+            row_mean = np.var(resid.mean(axis=1), ddof=1) - noise.sum() / c**2
+            shared = max((row_mean - total / c) / (1 - 1 / c), 0.0)
+            rows.append({"dataset": dataset, "year": year, "categories": c,
+                         "shared_fraction": float(min(shared / total, 1.0)) if total > 0 else np.nan})
+    return pd.DataFrame(rows)
+
+
+def build_spread_table() -> pd.DataFrame:
+    """The shipped table: one row per corpus table, with its dataset-year's shared fraction where there is one."""
+    spreads = table_spreads()
+    shared = shared_fractions()[["dataset", "year", "shared_fraction"]]
+    return spreads.merge(shared, on=["dataset", "year"], how="left")
+
+
+@lru_cache(maxsize=1)
+def spread_table() -> pd.DataFrame:
+    """The shipped spread table (``extent/datasets/corpus/spread_table.csv``)."""
+    with resources.files("extent.datasets").joinpath("corpus", SPREAD_TABLE).open("r", encoding="utf-8") as fh:
+        return pd.read_csv(fh, dtype={"year": str})
+
+
+def _pooled(values: pd.Series, dataset: pd.Series) -> tuple[float, float]:
+    """Mean and SD of a new table's value: dataset means weighted equally, between + mean within variance."""
+    groups = values.groupby(dataset)
+    means = groups.mean()
+    within = groups.var(ddof=1).dropna()
+    between = float(means.var(ddof=1)) if len(means) > 1 else 0.0
+    return float(means.mean()), float(np.sqrt(between + (within.mean() if len(within) else 0.0)))
+
+
+def corpus_priors(exclude: str | None = None, *, log_population: bool = True) -> dict[str, Prior]:
+    """Priors on the between-unit spread (and the log-population slope) from the corpus.
+
+    Parameters
+    ----------
+    exclude : str, optional
+        A corpus dataset left out of the derivation (leave-one-dataset-out validation).
+    log_population : bool
+        Whether the model has the log-population covariate: the spread prior then comes from the adjusted SDs.
+
+    Returns
+    -------
+    dict of str to Prior
+        ``unit_sd`` (LogNormal), ``shared_fraction`` (Beta) and, with ``log_population``,
+        ``log_population`` (Normal); rounded to two decimals (three for the Beta), as stated in the docs.
+    """
+    if exclude is not None and exclude not in DATASETS:
+        raise ConfigError(f"unknown corpus dataset {exclude!r}; available: {', '.join(DATASETS)}")
+    table = spread_table()
+    if exclude is not None:
+        table = table[table["dataset"] != exclude]
+    sd = table["sd_adjusted" if log_population else "sd"]
+    keep = sd > 0
+    mu, sigma = _pooled(np.log(sd[keep]), table.loc[keep, "dataset"])
+    priors = {"unit_sd": Prior("LogNormal", mu=round(mu, 2), sigma=round(sigma, 2))}
+
+    shared = table.drop_duplicates(["dataset", "year"]).dropna(subset=["shared_fraction"])
+    m, s = _pooled(shared["shared_fraction"].clip(0.01, 0.99), shared["dataset"])
+    # two or three dataset means estimate the between-dataset variance poorly: keep a + b within [2, 10]
+    concentration = float(np.clip(m * (1 - m) / s**2 - 1, 2.0, MAX_CONCENTRATION))
+    priors["shared_fraction"] = Prior("Beta", alpha=round(m * concentration, 3),
+                                      beta=round((1 - m) * concentration, 3))
+    if log_population:
+        m, s = _pooled(table["slope"], table["dataset"])
+        priors["log_population"] = Prior("Normal", mu=round(m, 2), sigma=round(s, 2))
+    return priors
+
+
+def main() -> None:
+    """Write the spread table into the package and print the derived priors."""
+    path = resources.files("extent.datasets").joinpath("corpus", SPREAD_TABLE)
+    table = build_spread_table()
+    table.to_csv(str(path), index=False, float_format="%.6g")
+    spread_table.cache_clear()
+    print(f"wrote {path} ({len(table)} tables)")
+    for exclude in (None, *DATASETS):
+        print(f"exclude={exclude}: " + ", ".join(f"{k} ~ {v}" for k, v in corpus_priors(exclude).items()))
+
+
+if __name__ == "__main__":
+    main()
