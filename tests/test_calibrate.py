@@ -89,9 +89,9 @@ def test_study_validation_and_identity():
         Study(estimators=("bogus",))
     with pytest.raises(ConfigError, match="reps must be a positive integer"):
         Study(reps=0)
-    a, b = Study(reps=3), Study(reps=3, priors={"force_sd": Prior("HalfNormal", sigma=1.0)})
+    a, b = Study(reps=3), Study(reps=3, priors={"unit_sd": Prior("HalfNormal", sigma=1.0)})
     assert a.id == Study(reps=3).id and a.id != b.id
-    assert b.to_dict()["priors"]["force_sd"] == {"distribution": "HalfNormal", "sigma": 1.0}
+    assert b.to_dict()["priors"]["unit_sd"] == {"distribution": "HalfNormal", "sigma": 1.0}
     assert a.seed_sequence(2).spawn_key == (2,)
     with pytest.raises(ConfigError, match="out of range"):
         a.seed_sequence(3)

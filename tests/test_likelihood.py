@@ -63,12 +63,13 @@ def test_table_only_when_shorter_than_the_cells():
 def test_model_logp_equals_pymc_negative_binomial(report):
     model = build_extent_model(report.data)
     point = model.initial_point()
-    point["dispersion_log__"] = np.array(np.log(0.4))
+    point["unit_sd_log__"] = np.array(np.log(0.6))
+    point["shared_fraction_logodds__"] = np.array(0.0)  # half of 0.6**2 is category-specific
     ours = model.compile_logp(vars=[model["cases"]], sum=False)(point)[0]
     _, _, eta, _ = model["cases"].owner.inputs  # rng, size, log mean, shape
     (eta_values,) = model.replace_rvs_by_values([eta])
     mu = np.exp(model.compile_fn(eta_values, inputs=model.value_vars, on_unused_input="ignore")(point))
-    alpha = 1 / 0.4**2
+    alpha = 1 / np.expm1(0.6**2 * 0.5)
     expected = stats.nbinom.logpmf(report.data.counts["cases"], alpha, alpha / (alpha + mu))
     np.testing.assert_allclose(ours, expected, rtol=1e-10)
 

@@ -19,8 +19,10 @@ def test_report_model_structure(report):
     assert list(model.coords["force"]) == ["metropolitan", "shire_county_1", "shire_county_2"]
     assert list(model.coords["type"]) == ["metropolitan"]  # shire is the reference level
     free = {v.name for v in model.free_RVs}
-    assert free == {"log_rate", "force_sd", "dispersion", "force_z", "type_effect"}
-    assert {v.name for v in model.deterministics} == {"log_mean_rate", "force_effect"}
+    assert free == {"log_rate", "unit_sd", "shared_fraction", "force_z", "type_effect", "log_population_coef"}
+    assert {v.name for v in model.deterministics} == {"log_mean_rate", "force_effect", "force_sd", "dispersion",
+                                                       "coef"}
+    assert list(model.coords["covariate"]) == ["log_population"]
     assert model.named_vars_to_dims["log_rate"] == ("category",)
     assert model.named_vars_to_dims["cases"] == ("cell",)
     assert model["cases_data"].get_value().tolist() == report.data.counts["cases"].tolist()
@@ -38,11 +40,12 @@ def test_logp_matches_hand_computation():
     """One Poisson-limit cell: NB logp with tiny dispersion equals the Poisson log pmf."""
     units = pd.DataFrame({"unit": ["a"], "population": [1e5]})
     counts = pd.DataFrame({"unit": ["a"], "category": ["x"], "cases": [3]})
-    model = build_extent_model(ExtentData.from_frames(units, counts))
+    model = build_extent_model(ExtentData.from_frames(units, counts), log_population=False)
     point = model.initial_point()
     point["log_rate"] = np.array([np.log(2.0)])
     point["force_z"] = np.array([0.0])
-    point["dispersion_log__"] = np.array(np.log(1e-6))
+    point["unit_sd_log__"] = np.array(np.log(0.3))
+    point["shared_fraction_logodds__"] = np.array(20.0)  # all variance shared: dispersion ~ 0
     logp = model.compile_logp(vars=[model["cases"]])(point)
     expected = 3 * np.log(2.0) - 2.0 - np.log(6.0)  # Poisson(3 | 2)
     assert logp == pytest.approx(expected, abs=1e-4)
@@ -70,14 +73,40 @@ def test_centered_variant(report):
 
 
 def test_prior_override_and_errors(report):
-    model = build_extent_model(report.data, {"force_sd": Prior("HalfNormal", sigma=1.5)})
-    assert model["force_sd"].owner.inputs[-1].eval() == pytest.approx(1.5)
+    model = build_extent_model(report.data, {"unit_sd": Prior("HalfNormal", sigma=1.5)})
+    assert model["unit_sd"].owner.inputs[-1].eval() == pytest.approx(1.5)
     with pytest.raises(PriorConfigError, match="unknown prior 'force_spread'"):
         HierarchicalExtent(priors={"force_spread": Prior("HalfNormal", sigma=1)})
     with pytest.raises(PriorConfigError, match="'Hlaf' is not a PyMC distribution"):
-        HierarchicalExtent(priors={"force_sd": {"distribution": "Hlaf", "sigma": 1}})
-    with pytest.raises(PriorConfigError, match="prior 'dispersion'"):
-        HierarchicalExtent(priors={"dispersion": Prior("HalfNormal", scale=1)})
+        HierarchicalExtent(priors={"unit_sd": {"distribution": "Hlaf", "sigma": 1}})
+    with pytest.raises(PriorConfigError, match="prior 'shared_fraction'"):
+        HierarchicalExtent(priors={"shared_fraction": Prior("Beta", scale=1)})
+    with pytest.raises(PriorConfigError, match="unknown prior 'log_population'"):
+        HierarchicalExtent(log_population=False, priors={"log_population": Prior("Normal", sigma=1)})
+
+
+def test_covariates_enter_the_model_standardised(report):
+    units = report.data.units.reset_index()
+    units["urban"] = np.linspace(0, 100, len(units))
+    units["region"] = ["north" if i % 3 else "south" for i in range(len(units))]
+    data = ExtentData.from_frames(units, report.data.counts, covariates=["urban", "region"])
+    d = Design.from_data(data)
+    assert d.covariates == ["log_population", "urban", "region[south]"]
+    assert d.unit_x[:, 1].mean() == pytest.approx(0) and d.unit_x[:, 1].std() == pytest.approx(1)
+    assert d.unit_x[:, 2].sum() == sum(1 for i in range(len(units)) if not i % 3)
+    model = build_extent_model(data, log_population=True)
+    assert list(model.coords["covariate"]) == d.covariates
+    assert model["covariate_coef"].owner.inputs[-1].eval() == pytest.approx(0.5)  # Normal(0, 0.5) sigma
+    assert np.isfinite(model.compile_logp()(model.initial_point()))
+
+
+def test_default_spread_prior_is_the_corpus_derivation():
+    from extent.elicitation import corpus_priors
+    from extent.models.hierarchical import default_priors
+
+    assert DEFAULT_PRIORS["unit_sd"] == corpus_priors()["unit_sd"]
+    assert default_priors(False)["unit_sd"] == corpus_priors(log_population=False)["unit_sd"]
+    assert "log_population" not in default_priors(False)
 
 
 def test_priors_json_round_trip():

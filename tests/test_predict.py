@@ -24,9 +24,12 @@ def fake_posterior(design: Design, *, log_rate, force_sd, dispersion, force_effe
     }
     if design.types:
         post["type_effect"] = np.zeros(shape + (len(design.types),))
+    if design.covariates:
+        post["coef"] = np.zeros(shape + (len(design.covariates),))
     return az.from_dict(posterior=post, dims={"log_rate": ["category"], "force_effect": ["force"],
-                                              "type_effect": ["type"]},
-                        coords={"category": design.categories, "force": design.forces, "type": design.types})
+                                              "type_effect": ["type"], "coef": ["covariate"]},
+                        coords={"category": design.categories, "force": design.forces, "type": design.types,
+                                "covariate": design.covariates})
 
 
 @pytest.fixture
@@ -39,7 +42,7 @@ def toy():
 
 def test_poisson_limit_expected_total(toy):
     """sd = 0 and no dispersion: unobserved cells are Poisson(rate x exposure); observed counts are exact."""
-    d = Design.from_data(toy)
+    d = Design.from_data(toy, log_population=False)
     idata = fake_posterior(d, log_rate=[np.log(3.0), np.log(0.5)], force_sd=0.0, dispersion=1e-6)
     tot = national_totals(idata, toy, d, seed=1)
     assert tot.dims == ("chain", "draw", "category")
@@ -56,7 +59,7 @@ def test_poisson_limit_expected_total(toy):
 
 def test_force_effects_are_mean_one_for_unsearched_units(toy):
     """With a large between-force sd the expected total still follows the mean rate exp(log_rate + sd^2/2)."""
-    d = Design.from_data(toy)
+    d = Design.from_data(toy, log_population=False)
     sd = 0.8
     idata = fake_posterior(d, log_rate=[np.log(3.0), np.log(0.5)], force_sd=sd, dispersion=1e-6, draws=20000)
     x = national_totals(idata, toy, d, seed=2).sel(category="x").values.ravel()
@@ -67,7 +70,7 @@ def test_force_effects_are_mean_one_for_unsearched_units(toy):
 
 
 def test_dispersion_adds_variance(toy):
-    d = Design.from_data(toy)
+    d = Design.from_data(toy, log_population=False)
     base = dict(log_rate=[np.log(3.0), np.log(0.5)], force_sd=0.0)
     v0 = national_totals(fake_posterior(d, dispersion=1e-6, **base), toy, d, seed=3).values[..., 0].var()
     v1 = national_totals(fake_posterior(d, dispersion=0.5, **base), toy, d, seed=3).values[..., 0].var()
@@ -75,7 +78,7 @@ def test_dispersion_adds_variance(toy):
 
 
 def test_same_seed_same_draws(toy):
-    d = Design.from_data(toy)
+    d = Design.from_data(toy, log_population=False)
     idata = fake_posterior(d, log_rate=[0.0, 0.0], force_sd=0.3, dispersion=0.2, draws=300)
     a = national_totals(idata, toy, d, seed=5)
     b = national_totals(idata, toy, d, seed=5)
@@ -89,6 +92,29 @@ def test_all_units_searched_gives_observed_total():
     units = pd.DataFrame({"unit": ["a", "b"], "population": [1e5, 2e5]})
     counts = pd.DataFrame({"unit": ["a", "b"], "category": ["x", "x"], "cases": [4, 9]})
     data = ExtentData.from_frames(units, counts)
-    d = Design.from_data(data)
+    d = Design.from_data(data, log_population=False)
     tot = national_totals(fake_posterior(d, log_rate=[1.0], force_sd=0.5, dispersion=0.5, draws=50), data, d, seed=0)
     assert (tot.values == 13).all()
+
+
+def test_covariate_effect_moves_unsearched_units(toy):
+    """A log-population coefficient b multiplies unit u's expected count by exp(b (log pop_u - mean))."""
+    d = Design.from_data(toy)
+    assert d.covariates == ["log_population"]
+    lp = np.log(toy.units["population"].to_numpy(float))
+    np.testing.assert_allclose(d.unit_x[:, 0], lp - lp.mean())
+    idata = fake_posterior(d, log_rate=[np.log(3.0), np.log(0.5)], force_sd=0.0, dispersion=1e-6, draws=4000)
+    idata.posterior["coef"] = idata.posterior["coef"] + 0.5
+    x = national_totals(idata, toy, d, seed=4).sel(category="x").values.ravel()
+    pop = toy.units["population"].to_numpy(float)
+    ratio = np.exp(0.5 * (lp - lp.mean()))
+    expected = 11 + 3.0 * 2 * (pop * ratio)[2:].sum() / 1e5
+    assert x.mean() == pytest.approx(expected, rel=0.01)
+
+
+def test_student_t_unit_effects_keep_the_sd(toy):
+    from extent.models.predict import _standard_effects
+
+    z = _standard_effects(np.random.default_rng(0), "student_t", (400_000, 1))
+    assert z.std() == pytest.approx(1.0, rel=0.05)
+    assert np.mean(np.abs(z) > 3) > 3 * np.mean(np.abs(np.random.default_rng(0).standard_normal(400_000)) > 3)

@@ -274,7 +274,7 @@ def test_survey_result_netcdf_round_trip(tmp_path):
 
 def test_joint_model_shares_units(small):
     counts = pd.DataFrame({"unit": ["a", "b"], "category": ["x", "x"], "cases": [4, 9], "years": [4, 4]})
-    records = ExtentData.from_frames(small.units.reset_index(), counts)
+    records = ExtentData.from_frames(small.units.reset_index(), counts, covariates=small.covariates)
     m = build_joint_model(records, small, category="x", mechanism="mnar")
     assert m.coords["searched_force"] == ("a", "b")
     assert [v.name for v in m.observed_RVs] == ["responded", "returned", "cases"]

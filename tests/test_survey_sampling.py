@@ -92,7 +92,7 @@ def test_joint_model_uses_searches_and_survey(mcar_survey):
     searched = ["unit_01", "unit_02", "unit_03"]
     counts = pd.DataFrame({"unit": searched, "category": "cases",
                            "cases": mcar_survey.caseload[:3], "years": data.years})
-    records = ExtentData.from_frames(data.units.reset_index(), counts)
+    records = ExtentData.from_frames(data.units.reset_index(), counts, covariates=data.covariates)
     fit = _fit(SurveyEstimator(mechanism="mar", sampler=FAST), data, records=records, category="cases")
     assert fit.mechanism == "joint-mar"
     _est, lo, hi = fit.interval("total")

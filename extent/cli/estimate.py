@@ -27,13 +27,25 @@ def estimate(
     tune: int = typer.Option(SamplerConfig.tune, "--tune", help="Tuning steps per chain."),
     chains: int = typer.Option(SamplerConfig.chains, "--chains", help="Chains."),
     strict: bool = typer.Option(False, "--strict", help="Exit 3 instead of warning when the fit has not converged."),
+    covariates: str = typer.Option("", "--covariates", help="Comma-separated units columns to use as covariates."),
+    exposure: str | None = typer.Option(None, "--exposure",
+                                        help="Units column to use as exposure instead of population."),
+    log_population: bool = typer.Option(True, "--log-population/--no-log-population",
+                                        help="Centred log population as a covariate."),
+    unit_effect: str = typer.Option("normal", "--unit-effect", help="Unit effect: normal or student_t."),
+    ignore_columns: bool = typer.Option(False, "--ignore-columns",
+                                        help="Drop unknown columns with a warning instead of refusing them."),
 ) -> None:
     """Estimate the national extent of each category: naive scaling and the hierarchical model."""
-    data = read_extent_data(units, counts)
-    sampler = SamplerConfig(random_seed=seed, draws=draws, tune=tune, chains=chains, progressbar=console.is_terminal)
+    names = [c.strip() for c in covariates.split(",") if c.strip()]
+    estimator = HierarchicalExtent(sampler=SamplerConfig(random_seed=seed, draws=draws, tune=tune, chains=chains,
+                                                         progressbar=console.is_terminal),
+                                   strict=strict, log_population=log_population, unit_effect=unit_effect)
+    data = read_extent_data(units, counts, covariates=names, exposure=exposure,
+                            extra_columns="ignore" if ignore_columns else "error")
     naive = NaiveScaling().fit(data)
     with console.status("Sampling the hierarchical model..."):
-        bayes = HierarchicalExtent(sampler=sampler, strict=strict).fit(data)
+        bayes = estimator.fit(data)
     table = pd.concat([naive.national_extent(level), bayes.national_extent(level)], ignore_index=True)
     console.print(estimates_table(table, title=f"National extent: {data.name}"))
     console.print(f"Diagnostics: {bayes.diagnostics}")

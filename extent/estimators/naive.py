@@ -11,7 +11,8 @@ class NaiveScaling:
     """National total = sampled cases x national population / sampled population.
 
     This is the estimator of the report ("these forces cover ~3 million people, so multiply by ~19"). Per annum
-    divides by the period length and per unit per annum by the number of units. It has no interval.
+    divides by the period length and per unit per annum by the number of units. It has no interval. With an
+    exposure column (``ExtentData.exposure``) it is the classic ratio estimator on that exposure.
 
     Parameters
     ----------
@@ -28,8 +29,9 @@ class NaiveScaling:
 
     def factor(self, data: ExtentData, category: str) -> float:
         """The scaling factor national population / sampled population for ``category``."""
-        national = self.national_population or float(data.units["population"].sum())
-        sampled = float(data.units.loc[data.searched(category), "population"].sum())
+        exposure = data.exposure_values
+        national = (self.national_population if data.exposure is None else None) or float(exposure.sum())
+        sampled = float(exposure.loc[data.searched(category)].sum())
         return national / sampled
 
     def fit(self, data: ExtentData) -> ExtentResult:
@@ -39,7 +41,7 @@ class NaiveScaling:
             cases = int(data.counts.loc[data.counts["category"] == c, "cases"].sum())
             f = self.factor(data, c)
             totals[c] = cases * f
-            factors[c] = {"sampled_cases": cases, "sampled_population": float(
-                data.units.loc[data.searched(c), "population"].sum()), "scaling_factor": f}
+            factors[c] = {"sampled_cases": cases, "sampled_exposure": float(
+                data.exposure_values.loc[data.searched(c)].sum()), "scaling_factor": f}
         settings = {"national_population": self.national_population, "factors": factors}
         return point_result(self.name, data, totals, settings)

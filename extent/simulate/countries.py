@@ -305,8 +305,10 @@ def _draw(prior: Prior, rng: np.random.Generator, size=None) -> np.ndarray:
         return rng.gamma(p["alpha"], 1.0 / p["beta"], size)
     if prior.distribution == "LogNormal":
         return rng.lognormal(p.get("mu", 0.0), p["sigma"], size)
+    if prior.distribution == "Beta":
+        return rng.beta(p["alpha"], p["beta"], size)
     raise ConfigError(f"cannot simulate from a {prior.distribution} prior; use Normal, HalfNormal, Exponential, "
-                      "Gamma or LogNormal")
+                      "Gamma, LogNormal or Beta")
 
 
 def simulate_country(

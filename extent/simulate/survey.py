@@ -156,7 +156,8 @@ def _package(pop, covariates, caseload, responded, searched, *, cap, years, labe
     if searched.any():
         counts = pd.DataFrame({"unit": units["unit"][searched], "category": "cases", "cases": caseload[searched],
                                "years": years})
-        records = ExtentData.from_frames(units, counts, name=f"simulated record searches, {label}")
+        records = ExtentData.from_frames(units, counts, name=f"simulated record searches, {label}",
+                                         covariates=list(covariates))
     truth = {"total": float(caseload.sum()), **truth, "cap": cap, "years": years}
     return SimulatedSurvey(data=data, caseload=caseload, truth=truth, records=records)
 
