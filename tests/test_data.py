@@ -122,3 +122,54 @@ def test_subset_and_unknown_category():
     with pytest.raises(DataValidationError, match="unknown category"):
         d.subset(["z"])
     assert d.hash() != d.subset(["y"]).hash()
+
+
+def test_unknown_column_is_an_error_with_a_suggestion():
+    c = counts_frame().assign(year=4)
+    with pytest.raises(DataValidationError, match=r"counts, column 'year': unknown column \(did you mean 'years'\?\)"):
+        ExtentData.from_frames(units_frame(), c)
+    u = units_frame().assign(income=[1.0, 2.0, 3.0])
+    with pytest.raises(DataValidationError, match="units, column 'income': unknown column; name it as a covariate"):
+        ExtentData.from_frames(u, counts_frame())
+    with pytest.warns(UserWarning, match="ignoring column"):
+        d = ExtentData.from_frames(u, counts_frame(), extra_columns="ignore")
+    assert "income" not in d.units and d.covariates == ()
+
+
+def test_covariates_are_validated_and_kept():
+    u = units_frame().assign(income=["1.5", "2", "3"], region=["n", "s", "n"])
+    d = ExtentData.from_frames(u, counts_frame(), covariates=["income", "region"])
+    assert d.covariates == ("income", "region")
+    assert d.units["income"].tolist() == [1.5, 2.0, 3.0]
+    assert d.units["region"].tolist() == ["n", "s", "n"]
+    with pytest.raises(DataValidationError, match=r"units, row 2, column 'income': covariate value is missing"):
+        ExtentData.from_frames(u.assign(income=["1", "", "3"]), counts_frame(), covariates=["income", "region"])
+    with pytest.raises(DataValidationError, match="covariate column 'wealth' not found"):
+        ExtentData.from_frames(u.drop(columns=["income", "region"]), counts_frame(), covariates=["wealth"])
+    with pytest.raises(DataValidationError, match="same value for every unit"):
+        ExtentData.from_frames(u.assign(income=1.0), counts_frame(), covariates=["income", "region"])
+    with pytest.raises(DataValidationError, match="'population': cannot be a covariate"):
+        ExtentData.from_frames(u, counts_frame(), covariates=["population"], extra_columns="ignore")
+
+
+def test_exposure_column_replaces_population():
+    u = units_frame().assign(offences=[100.0, 50.0, 10.0])
+    d = ExtentData.from_frames(u, counts_frame(), exposure="offences")
+    assert d.exposure_values.tolist() == [100.0, 50.0, 10.0]
+    with pytest.raises(DataValidationError, match=r"row 3, column 'offences': exposure 0 must be a finite number > 0"):
+        ExtentData.from_frames(u.assign(offences=[1.0, 2.0, 0.0]), counts_frame(), exposure="offences")
+
+
+def test_cli_reads_covariates_and_refuses_unknown_columns(tmp_path):
+    from typer.testing import CliRunner
+
+    from extent.cli.main import app
+
+    u, c = tmp_path / "u.csv", tmp_path / "c.csv"
+    units_frame().assign(income=[1.0, 2.0, 3.0]).to_csv(u, index=False)
+    counts_frame().to_csv(c, index=False)
+    res = CliRunner().invoke(app, ["estimate", "--units", str(u), "--counts", str(c)])
+    assert res.exit_code == 2
+    assert f"{u}, column 'income': unknown column" in res.output
+    res = CliRunner().invoke(app, ["estimate", "--units", str(u), "--counts", str(c), "--covariates", "income,nope"])
+    assert res.exit_code == 2 and "covariate column 'nope' not found" in res.output

@@ -62,3 +62,15 @@ def test_naive_summary_lists_factors(naive):
     s = naive.summary()
     assert s.loc["internet_cai", "sampled_cases"] == 434
     assert s.loc["international_csa_victim", "scaling_factor"] == pytest.approx(19.2, abs=1e-3)
+
+
+def test_naive_with_an_exposure_is_the_ratio_estimator():
+    import pandas as pd
+
+    from extent.data import ExtentData
+    from extent.estimators import NaiveScaling
+
+    units = pd.DataFrame({"unit": ["a", "b", "c"], "population": [1e6, 1e6, 1e6], "offences": [200.0, 100.0, 700.0]})
+    counts = pd.DataFrame({"unit": ["a", "b"], "category": ["x", "x"], "cases": [6, 3]})
+    res = NaiveScaling().fit(ExtentData.from_frames(units, counts, exposure="offences"))
+    assert float(res.national.values.ravel()[0]) == pytest.approx(9 * 1000 / 300)

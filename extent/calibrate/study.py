@@ -17,7 +17,7 @@ from dataclasses import asdict, dataclass, field
 import numpy as np
 
 from extent.calibrate.sbc import N_RANK_DRAWS, rank_of
-from extent.exceptions import ConfigError, ConvergenceWarning
+from extent.exceptions import ConfigError, ConvergenceWarning, ExtrapolationWarning
 from extent.inference import SamplerConfig
 from extent.simulate import Scenario, SearchDesign, get_design, simulate_country
 
@@ -195,6 +195,7 @@ def _fit_and_score(study, data, national: dict, fit_seed, boot_seed) -> tuple[li
             sampler = study.sampler.with_(random_seed=int(fit_seed.generate_state(1)[0] % (2**31 - 2)))
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore", ConvergenceWarning)
+                warnings.simplefilter("ignore", ExtrapolationWarning)  # designs that extrapolate are studied on purpose
                 warnings.filterwarnings("ignore", message=".*BLAS.*")
                 hier = HierarchicalExtent(priors=study.priors, sampler=sampler).fit(data)
             for c in hier.categories:

@@ -18,7 +18,7 @@ import numpy as np
 from extent.data import ExtentData
 from extent.inference import Diagnostics, SamplerConfig, sample
 from extent.exceptions import ExtrapolationWarning
-from extent.models.design import DEFAULT_LOG_POPULATION, Design
+from extent.models.design import DEFAULT_LOG_POPULATION, LOG_POPULATION, Design
 from extent.models.hierarchical import build_extent_model, default_priors, prefer_centered
 from extent.models.predict import national_totals
 from extent.priors import Prior, resolve_priors
@@ -157,7 +157,7 @@ def warn_extrapolation(data: ExtentData, design: Design) -> None:
         return
     columns = {"population": np.log(data.units["population"].to_numpy(float))}
     for name, values in zip(design.covariates, design.unit_x.T):
-        if "[" not in name:
+        if "[" not in name and name != LOG_POPULATION:
             columns[name] = values
     for name, values in columns.items():
         rest = values[~searched]
