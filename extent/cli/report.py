@@ -13,7 +13,7 @@ from extent.datasets import load_report
 from extent.estimators import HierarchicalExtent, NaiveScaling
 from extent.inference import SamplerConfig
 from extent.reporting import write_report
-from extent.reporting.sections import report_sections
+from extent.reporting.sections import report_sections, sensitivity_section
 
 
 @app.command()
@@ -36,12 +36,16 @@ def report(
     console.print(
         f"Sampling the hierarchical model: {sampler.chains} chains x ({sampler.tune} tune + {sampler.draws} draws)..."
     )
+    estimator = HierarchicalExtent(sampler=sampler, strict=strict)
     with console.status("sampling...") if not console.is_terminal else _null():
-        bayes = HierarchicalExtent(sampler=sampler, strict=strict).fit(data)
+        bayes = estimator.fit(data)
     console.print(f"Diagnostics: {bayes.diagnostics}")
+    console.print("Refitting under a wider spread prior (prior sensitivity)...")
+    sensitivity = sensitivity_section(estimator.prior_sensitivity(data, bayes, level=level))
     console.print("Writing the report...")
     files = write_report(out, bayes, naive, level=level, title="international and Internet child sexual abuse, "
-                         "UK 1999-2002", published=dataset.published, sections=report_sections(dataset, seed=seed))
+                         "UK 1999-2002", published=dataset.published,
+                         sections=[sensitivity, *report_sections(dataset, seed=seed)])
     for sentence in (bayes.citation(c, level) for c in bayes.categories):
         console.print(f"  {sentence}", highlight=False)
     console.print(f"Report: {files['markdown']} and {files['report']} ({time.perf_counter() - start:.1f} s)")

@@ -17,7 +17,7 @@ import numpy as np
 
 from extent.data import ExtentData
 from extent.inference import Diagnostics, SamplerConfig, sample
-from extent.exceptions import ExtrapolationWarning
+from extent.exceptions import ConfigError, ExtrapolationWarning
 from extent.models.design import DEFAULT_LOG_POPULATION, LOG_POPULATION, Design
 from extent.models.hierarchical import build_extent_model, default_priors, prefer_centered
 from extent.models.predict import national_totals
@@ -93,7 +93,6 @@ class HierarchicalExtent:
         unit_effect: str = "normal",
     ):
         from extent.models.hierarchical import UNIT_EFFECTS
-        from extent.exceptions import ConfigError
 
         if unit_effect not in UNIT_EFFECTS:
             raise ConfigError(f"unit_effect must be one of {UNIT_EFFECTS}, got {unit_effect!r}")
@@ -140,6 +139,41 @@ class HierarchicalExtent:
             estimator=self.name, data=data, national=national, idata=idata, diagnostics=diagnostics,
             settings=settings,
         )
+
+    def prior_sensitivity(self, data: ExtentData, result: ExtentResult | None = None, *,
+                          level: float = 0.9, estimand: str = "per_annum") -> "pd.DataFrame":
+        """The national intervals under the default spread prior and under one with twice its median.
+
+        With few searched units the spread prior sets much of each interval's width; this shows how much. The
+        wider prior is ``LogNormal(mu + log 2, sigma)`` on ``unit_sd`` (everything else as fitted). The table
+        is also stored in ``result.settings["prior_sensitivity"]`` when ``result`` is given.
+
+        Returns
+        -------
+        pandas.DataFrame
+            One row per category: ``estimate, lower, upper`` under each prior and ``width_ratio``
+            (wider interval width / default interval width).
+        """
+        import pandas as pd
+
+        base = result if result is not None else self.fit(data)
+        prior = self.priors["unit_sd"]
+        if prior.distribution != "LogNormal":
+            raise ConfigError("prior_sensitivity needs a LogNormal unit_sd prior")
+        wider = Prior("LogNormal", mu=round(prior.params["mu"] + float(np.log(2.0)), 3), sigma=prior.params["sigma"])
+        alt = HierarchicalExtent(priors={**self.priors, "unit_sd": wider}, sampler=self.sampler, strict=self.strict,
+                                 centered=self.centered, **self._model_options()).fit(data)
+        rows = []
+        for c in base.categories:
+            a, b = base.interval(c, estimand, level), alt.interval(c, estimand, level)
+            rows.append({"category": c, "estimand": estimand, "level": level, "estimate": a.estimate,
+                         "lower": a.lower, "upper": a.upper, "wider_prior": str(wider),
+                         "wider_estimate": b.estimate, "wider_lower": b.lower, "wider_upper": b.upper,
+                         "width_ratio": (b.upper - b.lower) / (a.upper - a.lower)})
+        table = pd.DataFrame(rows)
+        if result is not None:
+            result.settings["prior_sensitivity"] = table.to_dict("records")
+        return table
 
 
 EXTRAPOLATION_QUANTILE = 0.25
