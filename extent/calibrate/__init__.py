@@ -1,7 +1,8 @@
 """Calibration studies: do the intervals mean what they say?
 
 Simulate countries with a known truth (:mod:`extent.simulate`), fit each estimator, and score the national
-intervals (:mod:`.metrics`) and posterior ranks (:mod:`.sbc`), serially or on Dask (:mod:`.runner`).
+intervals (:mod:`.metrics`) and posterior ranks (:mod:`.sbc`), serially or on Dask (:mod:`.runner`). On the
+real corpus, :mod:`.validation` searches a few units of complete tables by the designs of :mod:`.search`.
 """
 
 from extent.calibrate.metrics import (
@@ -12,6 +13,7 @@ from extent.calibrate.metrics import (
 )
 from extent.calibrate.runner import StudyResult, local_cluster, run_study
 from extent.calibrate.sbc import rank_of, rank_uniformity
+from extent.calibrate.search import SEARCH_DESIGNS, metropolitan_like, search_units
 from extent.calibrate.study import (
     ESTIMATORS,
     LEVELS,
@@ -22,23 +24,36 @@ from extent.calibrate.study import (
     run_replicate,
     run_subsample_replicate,
 )
+from extent.calibrate.validation import (
+    ValidationResult,
+    ValidationStudy,
+    run_validation,
+    run_validation_task,
+)
 
 __all__ = [
     "ESTIMATORS",
     "LEVELS",
+    "SEARCH_DESIGNS",
     "STUDY_SAMPLER",
     "ReplicateRecord",
     "Study",
     "StudyResult",
     "SubsampleStudy",
+    "ValidationResult",
+    "ValidationStudy",
     "accuracy_table",
     "coverage_table",
     "interval_score",
     "local_cluster",
+    "metropolitan_like",
     "rank_of",
     "rank_uniformity",
     "run_replicate",
     "run_study",
     "run_subsample_replicate",
+    "run_validation",
+    "run_validation_task",
+    "search_units",
     "wilson_interval",
 ]

@@ -28,10 +28,16 @@ from extent.calibrate.study import (
     run_replicate,
     run_subsample_replicate,
 )
+from extent.calibrate.validation import ValidationStudy, run_validation_task
 from extent.exceptions import ConfigError, ExtentError
 
 Progress = Callable[[int, int], None]
 """``progress(done, total)``, called after every finished (or finally failed) replicate."""
+
+
+def n_tasks(study) -> int:
+    """Tasks of a study: its ``n_tasks`` where it has one (a grid of cells), else its ``reps``."""
+    return int(getattr(study, "n_tasks", study.reps))
 
 
 @dataclass(frozen=True, eq=False)
@@ -60,7 +66,7 @@ class StudyResult:
 
     @property
     def complete(self) -> bool:
-        return not self.failed and len(self.records) == self.study.reps
+        return not self.failed and len(self.records) == n_tasks(self.study)
 
     @property
     def fits_per_minute(self) -> float:
@@ -139,7 +145,7 @@ def _load_checkpoint(path: Path, study: Study) -> dict[int, ReplicateRecord]:
             raise ExtentError(f"{path}: line {i} belongs to another study ({d.get('study_id')} != {study.id}); "
                               "use a new checkpoint file for a changed study")
         rec = ReplicateRecord.from_dict(d["record"])
-        if rec.rep < study.reps:
+        if rec.rep < n_tasks(study):
             done[rec.rep] = rec
     return done
 
@@ -185,15 +191,19 @@ def run_study(
     progress : callable, optional
         ``progress(done, total)`` after each replicate.
     task : callable, optional
-        The replicate function (default :func:`run_replicate`, or :func:`run_subsample_replicate` for a
-        :class:`SubsampleStudy`); must be importable on the workers.
+        The replicate function (default :func:`run_replicate`, :func:`run_subsample_replicate` for a
+        :class:`SubsampleStudy`, :func:`~extent.calibrate.validation.run_validation_task` for a
+        :class:`~extent.calibrate.validation.ValidationStudy`); must be importable on the workers. It is
+        called as ``task(study, t)`` for ``t`` in ``range(study.n_tasks)`` (``range(study.reps)`` for a
+        study without ``n_tasks``).
 
     Returns
     -------
     StudyResult
     """
     if task is None:
-        task = run_subsample_replicate if isinstance(study, SubsampleStudy) else run_replicate
+        task = (run_validation_task if isinstance(study, ValidationStudy)
+                else run_subsample_replicate if isinstance(study, SubsampleStudy) else run_replicate)
     if retries < 0:
         raise ConfigError(f"retries must be >= 0, got {retries!r}")
     if serial and (client is not None or scheduler is not None):
@@ -201,9 +211,9 @@ def run_study(
     ck = Path(checkpoint) if checkpoint is not None else None
     done = _load_checkpoint(ck, study) if ck is not None else {}
     resumed = len(done)
-    todo = [r for r in range(study.reps) if r not in done]
+    total = n_tasks(study)
+    todo = [r for r in range(total) if r not in done]
     failed: dict[int, str] = {}
-    total = study.reps
 
     def finish(rec: ReplicateRecord | None, rep: int, error: str | None):
         if rec is not None:

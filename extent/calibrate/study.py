@@ -145,6 +145,8 @@ class ReplicateRecord:
         Hierarchical fit diagnostics (``divergences``, ``max_rhat``, ``min_ess_bulk``, ``converged``).
     seconds : float
         Wall time of the replicate (not part of equality).
+    timings : dict
+        Further wall times in seconds, e.g. ``fit``, ``compile``, ``sampling`` (not part of equality).
     """
 
     rep: int
@@ -152,6 +154,7 @@ class ReplicateRecord:
     ranks: list[dict]
     fit: dict
     seconds: float = field(default=0.0, compare=False)
+    timings: dict = field(default_factory=dict, compare=False)
 
     def to_dict(self) -> dict:
         return asdict(self)
