@@ -165,7 +165,7 @@ class ValidationStudy:
         """``(dataset, design, k, rep)`` of task ``t``."""
         if not (isinstance(t, (int, np.integer)) and 0 <= t < self.n_tasks):
             raise ConfigError(f"task {t!r} out of range 0..{self.n_tasks - 1}")
-        cell, rep = divmod(int(t), self.reps)
+        rep, cell = divmod(int(t), len(self.cells))  # replicate-major: a partial run covers every cell
         return (*self.cells[cell], rep)
 
     def seed_sequence(self, t: int) -> np.random.SeedSequence:
