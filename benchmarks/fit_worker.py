@@ -23,7 +23,7 @@ warnings.filterwarnings("ignore")
 import arviz as az  # noqa: E402
 import numpy as np  # noqa: E402
 
-HYPER = ["log_rate", "force_sd", "dispersion"]
+HYPER = ["log_rate", "unit_sd", "shared_fraction"]
 
 
 def ess_rhat(idata, totals):

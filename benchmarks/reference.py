@@ -1,7 +1,9 @@
 """The same extent model written the plain PyMC way, as the benchmark's yardstick.
 
-Identical likelihood, priors and parameterisation to :mod:`extent.models.hierarchical` (non-centred force
-effects, median-scale rates, long format over observed cells), but fitted as a newcomer would: ``pm.sample``
+Identical likelihood, priors and parameterisation to :mod:`extent.models.hierarchical` (total spread
+``unit_sd`` split by ``shared_fraction`` into non-centred shared effects and the negative binomial's
+category-specific part, the centred log-population covariate, median-scale rates, long format over observed
+cells), but fitted as a newcomer would: ``pm.sample``
 with its default sampler and settings (target_accept set to the one extent chooses for the same data, so
 that both make the same number of divergence-free draws), and national totals from ``pm.sample_posterior_predictive`` over a
 negative-binomial node for every unobserved (unit, category) cell, with never-searched units' force effects
@@ -42,10 +44,16 @@ def fit_reference(units: pd.DataFrame, counts: pd.DataFrame, *, draws=1000, tune
         cases = pm.Data("cases_data", counts["cases"].to_numpy(), dims="cell")
         log_exposure = pm.Data("log_exposure", exposure, dims="cell")
         log_rate = PRIORS["log_rate"].create("log_rate", dims="category")
-        force_sd = PRIORS["force_sd"].create("force_sd")
-        dispersion = PRIORS["dispersion"].create("dispersion")
+        unit_sd = PRIORS["unit_sd"].create("unit_sd")
+        shared = PRIORS["shared_fraction"].create("shared_fraction")
+        force_sd = unit_sd * pt.sqrt(shared)
+        dispersion = pt.sqrt(pt.expm1(unit_sd**2 * (1 - shared)))
+        log_pop_coef = PRIORS["log_population"].create("log_population_coef")
         force_z = pm.Normal("force_z", 0.0, 1.0, dims="force")
-        eta = log_exposure + log_rate[c_idx] + force_sd * force_z[f_idx]
+        log_pop = np.log(units["population"].to_numpy(float))
+        x_unit = log_pop - log_pop.mean()
+        x_cell = x_unit[pd.Index(units.index).get_indexer(counts["unit"])]
+        eta = log_exposure + log_rate[c_idx] + force_sd * force_z[f_idx] + log_pop_coef * x_cell
         if has_type:
             type_effect = PRIORS["type_effect"].create("type_effect", dims="type")
             padded = pt.concatenate([type_effect, pt.zeros(1)])
@@ -65,7 +73,7 @@ def fit_reference(units: pd.DataFrame, counts: pd.DataFrame, *, draws=1000, tune
         z_all = pt.switch(searched_pos >= 0, force_z[np.maximum(searched_pos, 0)], new_z)
         year_c = np.array([years[c_idx == c][0] for c in range(n_c)])
         eta_new = (np.log(units["population"].to_numpy(float)[cell_u] * year_c[cell_c] / RATE_SCALE)
-                   + log_rate[cell_c] + force_sd * z_all[cell_u])
+                   + log_rate[cell_c] + force_sd * z_all[cell_u] + log_pop_coef * x_unit[cell_u])
         if has_type:
             eta_new = eta_new + padded[unit_type[cell_u]]
         pm.NegativeBinomial("unobserved", mu=pt.exp(eta_new), alpha=1.0 / dispersion**2, shape=len(cell_u))
