@@ -36,7 +36,7 @@ Non-centred fits are the few-force ones, whose curved posterior needs small step
 forces have no divergences at PyMC's default 0.8 (sizes M and L, ``docs/performance.md``); at size M 0.99
 took 3.8x the gradient evaluations of 0.9, and at L 0.9 took 39 leapfrog steps per draw against 31 at 0.8."""
 
-DATA_FIELDS = ("cases", "log_exposure", "force_x", "unit_x")
+DATA_FIELDS = ("cases", "log_exposure", "force_x", "unit_x", "cell_type")
 """Design arrays that enter the model as ``pm.Data`` (swapped into a cached compiled model)."""
 
 

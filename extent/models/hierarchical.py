@@ -179,9 +179,10 @@ def build_extent_model(
             unit_eta = unit_eta + pt.dot(x, coef)
         eta = log_exposure + log_rate[d.cell_category] + unit_eta[d.cell_force]
         if d.types:
+            cell_type = pm.Data("cell_type", d.cell_type, dims="cell")  # data: which types were searched varies
             type_effect = p["type_effect"].create("type_effect", dims="type")
             padded = pt.concatenate([type_effect, pt.zeros(1)])  # index -1 -> reference level
-            eta = eta + padded[d.cell_type]
+            eta = eta + padded[cell_type]
 
         negative_binomial_log_mean("cases", eta, 1.0 / dispersion**2, observed=cases, dims="cell",
                                    table=d.count_table)
