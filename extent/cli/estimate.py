@@ -30,6 +30,8 @@ def estimate(
     covariates: str = typer.Option("", "--covariates", help="Comma-separated units columns to use as covariates."),
     exposure: str | None = typer.Option(None, "--exposure",
                                         help="Units column to use as exposure instead of population."),
+    records_exposure: bool = typer.Option(False, "--records-are-exposure",
+                                          help="The counts' records measure the exposure over the period."),
     log_population: bool = typer.Option(True, "--log-population/--no-log-population",
                                         help="Centred log population as a covariate."),
     unit_effect: str = typer.Option("normal", "--unit-effect", help="Unit effect: normal or student_t."),
@@ -41,7 +43,7 @@ def estimate(
     estimator = HierarchicalExtent(sampler=SamplerConfig(random_seed=seed, draws=draws, tune=tune, chains=chains,
                                                          progressbar=console.is_terminal),
                                    strict=strict, log_population=log_population, unit_effect=unit_effect)
-    data = read_extent_data(units, counts, covariates=names, exposure=exposure,
+    data = read_extent_data(units, counts, covariates=names, exposure=exposure, records_exposure=records_exposure,
                             extra_columns="ignore" if ignore_columns else "error")
     naive = NaiveScaling().fit(data)
     with console.status("Sampling the hierarchical model..."):

@@ -41,7 +41,10 @@ class ExtentData:
     covariates : tuple of str
         Units columns used as auxiliary information in the model (numeric ones as float, others as text).
     exposure : str, optional
-        Units column that replaces ``population`` as the exposure of every unit (``None``: population).
+        Units column that replaces ``population`` as the exposure of every unit (``None``: population), per year.
+    records_exposure : bool
+        Whether the counts' ``records`` measure the same thing as ``exposure`` over the searched period: each
+        searched cell then has its own exposure, ``records`` (the ratio estimator's denominator).
     """
 
     units: pd.DataFrame
@@ -50,6 +53,7 @@ class ExtentData:
     notes: tuple[str, ...] = field(default=())
     covariates: tuple[str, ...] = field(default=())
     exposure: str | None = None
+    records_exposure: bool = False
 
     @classmethod
     def from_frames(
@@ -63,6 +67,7 @@ class ExtentData:
         notes: tuple[str, ...] = (),
         covariates: list[str] | tuple[str, ...] = (),
         exposure: str | None = None,
+        records_exposure: bool = False,
         extra_columns: str = "error",
     ) -> ExtentData:
         """Validate and copy a units table and a counts table.
@@ -81,6 +86,9 @@ class ExtentData:
             Units columns to use as covariates (every unit needs a value).
         exposure : str, optional
             Units column (> 0 for every unit) to use as exposure instead of ``population``.
+        records_exposure : bool
+            The counts' ``records`` are the same measure as ``exposure`` (over the searched period): needs
+            ``exposure`` and a ``records`` value > 0 on every counts row.
         extra_columns : {"error", "ignore"}
             What to do with a column that is neither known nor named: an error naming it (default, with a
             suggestion for a likely misspelling), or drop it with a warning.
@@ -98,6 +106,8 @@ class ExtentData:
         c = validate_frame(counts, COUNTS, counts_source)
         _check_counts_against_units(u, c, counts_source)
         u = _check_auxiliary(u, covariates, exposure, units_source)
+        if records_exposure:
+            _check_records_exposure(c, exposure, counts_source)
 
         u = u.set_index("unit")
         if "population_cv" not in u:
@@ -109,7 +119,8 @@ class ExtentData:
             c["years"] = 1.0
         order = {category: i for i, category in enumerate(dict.fromkeys(c["category"]))}
         c = c.sort_values("category", key=lambda col: col.map(order), kind="stable").reset_index(drop=True)
-        return cls(units=u, counts=c, name=name, notes=tuple(notes), covariates=covariates, exposure=exposure)
+        return cls(units=u, counts=c, name=name, notes=tuple(notes), covariates=covariates, exposure=exposure,
+                   records_exposure=bool(records_exposure))
 
     # -- views ---------------------------------------------------------------------------------------------
     @property
@@ -176,12 +187,13 @@ class ExtentData:
             raise DataValidationError([f"{self.name}: unknown categor{'ies' if len(unknown) > 1 else 'y'} {unknown}"])
         counts = self.counts[self.counts["category"].isin(categories)].reset_index(drop=True)
         return ExtentData(units=self.units.copy(), counts=counts, name=self.name, notes=self.notes,
-                          covariates=self.covariates, exposure=self.exposure)
+                          covariates=self.covariates, exposure=self.exposure, records_exposure=self.records_exposure)
 
     def with_counts(self, counts: pd.DataFrame, *, name: str | None = None) -> ExtentData:
         """The same units, covariates and exposure with another counts table (validated)."""
         return ExtentData.from_frames(self.units.reset_index(), counts, name=name or self.name, notes=self.notes,
-                                      covariates=self.covariates, exposure=self.exposure)
+                                      covariates=self.covariates, exposure=self.exposure,
+                                      records_exposure=self.records_exposure)
 
     def __repr__(self) -> str:
         return (
@@ -251,6 +263,19 @@ def _check_auxiliary(units: pd.DataFrame, covariates: tuple[str, ...], exposure:
     if problems:
         raise DataValidationError(problems)
     return units
+
+
+def _check_records_exposure(counts: pd.DataFrame, exposure: str | None, source: str) -> None:
+    if exposure is None:
+        raise DataValidationError([f"{source}: records can stand for the exposure only when an exposure column is "
+                                   "named"])
+    if "records" not in counts:
+        raise DataValidationError([f"{source}: missing column 'records' (needed as each searched cell's exposure)"])
+    bad = ~(counts["records"].to_numpy(float) > 0)
+    problems = [f"{where(source, int(i) + 1, 'records')}: needs a value > 0 (the cell's exposure)"
+                for i in np.flatnonzero(bad)]
+    if problems:
+        raise DataValidationError(problems)
 
 
 def _check_counts_against_units(units: pd.DataFrame, counts: pd.DataFrame, source: str) -> None:

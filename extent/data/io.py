@@ -34,6 +34,7 @@ def read_extent_data(
     name: str | None = None,
     covariates: list[str] | tuple[str, ...] = (),
     exposure: str | None = None,
+    records_exposure: bool = False,
     extra_columns: str = "error",
 ) -> ExtentData:
     """Read and validate a units CSV and a counts CSV.
@@ -46,7 +47,7 @@ def read_extent_data(
         Columns ``unit``, ``category``, ``cases`` (integer >= 0), optional ``records`` and ``years``.
     name : str, optional
         Label for reports; defaults to the counts file's stem.
-    covariates, exposure, extra_columns
+    covariates, exposure, records_exposure, extra_columns
         See :meth:`ExtentData.from_frames`.
     """
     return ExtentData.from_frames(
@@ -57,5 +58,6 @@ def read_extent_data(
         counts_source=str(counts),
         covariates=covariates,
         exposure=exposure,
+        records_exposure=records_exposure,
         extra_columns=extra_columns,
     )

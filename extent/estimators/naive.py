@@ -12,7 +12,8 @@ class NaiveScaling:
 
     This is the estimator of the report ("these forces cover ~3 million people, so multiply by ~19"). Per annum
     divides by the period length and per unit per annum by the number of units. It has no interval. With an
-    exposure column (``ExtentData.exposure``) it is the classic ratio estimator on that exposure.
+    exposure column (``ExtentData.exposure``) it is the classic ratio estimator on that exposure, and with
+    ``records_exposure`` the ratio of cases to records searched times the national exposure over the period.
 
     Parameters
     ----------
@@ -31,6 +32,9 @@ class NaiveScaling:
         """The scaling factor national population / sampled population for ``category``."""
         exposure = data.exposure_values
         national = (self.national_population if data.exposure is None else None) or float(exposure.sum())
+        if data.records_exposure:  # records over the period against the national exposure over the period
+            rows = data.counts["category"] == category
+            return national * data.years(category) / float(data.counts.loc[rows, "records"].sum())
         sampled = float(exposure.loc[data.searched(category)].sum())
         return national / sampled
 
@@ -41,7 +45,6 @@ class NaiveScaling:
             cases = int(data.counts.loc[data.counts["category"] == c, "cases"].sum())
             f = self.factor(data, c)
             totals[c] = cases * f
-            factors[c] = {"sampled_cases": cases, "sampled_exposure": float(
-                data.exposure_values.loc[data.searched(c)].sum()), "scaling_factor": f}
+            factors[c] = {"sampled_cases": cases, "scaling_factor": f}
         settings = {"national_population": self.national_population, "factors": factors}
         return point_result(self.name, data, totals, settings)

@@ -73,7 +73,8 @@ class Design:
     """Index into ``types`` or -1 for the reference level."""
     cases: np.ndarray
     log_exposure: np.ndarray
-    """log(population x years / RATE_SCALE) with the nominal population."""
+    """log(exposure x years / rate_scale) with the nominal exposure (log(records / rate_scale) when the records
+    are the exposure)."""
     force_cv: np.ndarray
     """``population_cv`` of each searched force (0 = population known exactly)."""
     covariates: list[str]
@@ -100,7 +101,9 @@ class Design:
 
         f_idx = {f: i for i, f in enumerate(forces)}
         c_idx = {c: i for i, c in enumerate(categories)}
-        exposure = data.exposure_values.loc[counts["unit"]].to_numpy(float)
+        exposure = data.exposure_values.loc[counts["unit"]].to_numpy(float) * counts["years"].to_numpy(float)
+        if data.records_exposure:  # records already cover the searched period
+            exposure = counts["records"].to_numpy(float)
         rate_scale = RATE_SCALE if data.exposure is None else 1.0
         names, unit_x = covariate_matrix(data, log_population)
         force_rows = units.index.get_indexer(forces)
@@ -118,7 +121,7 @@ class Design:
             cell_category=counts["category"].map(c_idx).to_numpy(int),
             cell_type=cell_type,
             cases=counts["cases"].to_numpy(np.int64),
-            log_exposure=np.log(exposure * counts["years"].to_numpy(float) / rate_scale),
+            log_exposure=np.log(exposure / rate_scale),
             force_cv=units.loc[forces, "population_cv"].to_numpy(float),
             covariates=names,
             unit_x=unit_x,
