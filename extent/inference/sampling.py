@@ -2,7 +2,8 @@
 
 ``nuts_sampler="nutpie"`` (the default) compiles the model with :func:`extent.inference.cache.compile_nutpie`
 (numba log density and C callbacks loaded from PyTensor's on-disk cache; nothing BLAS-dependent) and runs the
-chains in parallel threads of nutpie's Rust NUTS with its low-rank-modified mass matrix. ``"pymc"`` runs PyMC's own NUTS on PyTensor's C backend, as
+chains in parallel threads of nutpie's Rust NUTS with its low-rank-modified mass matrix (at most
+:func:`sampler_threads` threads per fit). ``"pymc"`` runs PyMC's own NUTS on PyTensor's C backend, as
 before. On this project's benchmark (``benchmarks/run.py``) nutpie gives several times the effective samples
 per second of PyMC's NUTS at every size; see ``docs/performance.md``.
 """
@@ -20,6 +21,24 @@ import numpy as np
 import pymc as pm
 
 from extent.inference.config import DEFAULT_TARGET_ACCEPT, SamplerConfig
+
+
+THREADS_ENV = "EXTENT_SAMPLER_THREADS"
+"""Environment variable capping the threads of one nutpie fit (set for each worker of a local Dask cluster)."""
+
+
+def sampler_threads() -> int:
+    """Threads one nutpie fit may use: ``$EXTENT_SAMPLER_THREADS`` if set, else every core of this process."""
+    value = os.environ.get(THREADS_ENV, "").strip()
+    if value:
+        try:
+            return max(1, int(value))
+        except ValueError:
+            pass
+    try:
+        return len(os.sched_getaffinity(0)) or 1
+    except AttributeError:  # not on Linux
+        return os.cpu_count() or 1
 
 
 def sample(
@@ -112,7 +131,7 @@ def _sample_nutpie(model, config, *, var_names, cache_key):
         chains=config.chains,
         target_accept=config.target_accept,
         seed=config.random_seed,
-        cores=min(config.chains, os.cpu_count() or 1),
+        cores=min(config.chains, sampler_threads()),
         progress_bar=config.progressbar,
         save_warmup=False,
         # learns the few strongly correlated directions (every log_rate against the mean force effect) that a
