@@ -173,3 +173,17 @@ def test_cli_reads_covariates_and_refuses_unknown_columns(tmp_path):
     assert f"{u}, column 'income': unknown column" in res.output
     res = CliRunner().invoke(app, ["estimate", "--units", str(u), "--counts", str(c), "--covariates", "income,nope"])
     assert res.exit_code == 2 and "covariate column 'nope' not found" in res.output
+
+
+def test_records_as_exposure_need_an_exposure_and_positive_records():
+    from extent.models import Design
+
+    u = units_frame().assign(offences=[100.0, 50.0, 10.0])
+    d = ExtentData.from_frames(u, counts_frame(), exposure="offences", records_exposure=True)
+    design = Design.from_data(d, log_population=False)
+    np.testing.assert_allclose(np.exp(design.log_exposure), [10.0, 5.0])  # the records, rates per record
+    with pytest.raises(DataValidationError, match="only when an exposure column is named"):
+        ExtentData.from_frames(units_frame(), counts_frame(), records_exposure=True)
+    bad = counts_frame().assign(records=[10, 0])
+    with pytest.raises(DataValidationError, match=r"counts, row 2, column 'records': needs a value > 0"):
+        ExtentData.from_frames(u, bad, exposure="offences", records_exposure=True)

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import warnings
 
+
 import numpy as np
+import pandas as pd
 import pytest
 
 from extent.datasets import REPORT_CATEGORIES
@@ -118,3 +120,35 @@ def test_covariate_effect_is_recovered():
     assert np.quantile(lp_draws, 0.05) < 0.0 < np.quantile(lp_draws, 0.95)
     iv = fit.interval("x", "total", level=0.9)
     assert iv.lower < cases.sum() < iv.upper
+
+
+@pytest.mark.sampling
+def test_prior_sensitivity_widens_with_a_wider_spread_prior(report, fit):
+    est = HierarchicalExtent(sampler=SMALL)
+    data = report.data.subset(["internet_grooming"])
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        base = est.fit(data)
+        table = est.prior_sensitivity(data, base)
+    row = table.iloc[0]
+    assert row["wider_prior"] == "LogNormal(mu=0.193, sigma=0.5)"  # the default's median doubled
+    assert row["width_ratio"] > 1.2 and row["wider_upper"] > row["upper"]
+    assert base.settings["prior_sensitivity"][0]["width_ratio"] == row["width_ratio"]
+
+
+def test_extrapolation_warning_when_only_the_largest_units_are_searched(report):
+    from extent.exceptions import ExtrapolationWarning
+    from extent.estimators.hierarchical import warn_extrapolation
+    from extent.models import Design
+
+    units = report.data.units
+    largest = units["population"].nlargest(3).index
+    counts = pd.DataFrame({"unit": largest, "category": "x", "cases": [5, 6, 7]})
+    data = report.data.with_counts(counts)
+    with pytest.warns(ExtrapolationWarning, match="above the 75th percentile of the unsearched units on population"):
+        warn_extrapolation(data, Design.from_data(data))
+    mixed = report.data.with_counts(pd.DataFrame({"unit": [largest[0], units["population"].idxmin()], "category": "x",
+                                                  "cases": [5, 1]}))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", ExtrapolationWarning)
+        warn_extrapolation(mixed, Design.from_data(mixed))

@@ -74,3 +74,16 @@ def test_naive_with_an_exposure_is_the_ratio_estimator():
     counts = pd.DataFrame({"unit": ["a", "b"], "category": ["x", "x"], "cases": [6, 3]})
     res = NaiveScaling().fit(ExtentData.from_frames(units, counts, exposure="offences"))
     assert float(res.national.values.ravel()[0]) == pytest.approx(9 * 1000 / 300)
+
+
+def test_naive_with_records_as_exposure_is_cases_per_record_times_national_exposure():
+    import pandas as pd
+
+    from extent.data import ExtentData
+    from extent.estimators import NaiveScaling
+
+    units = pd.DataFrame({"unit": ["a", "b", "c"], "population": [1e6, 1e6, 1e6], "offences": [200.0, 100.0, 700.0]})
+    counts = pd.DataFrame({"unit": ["a", "b"], "category": ["x", "x"], "cases": [6, 3], "records": [300, 150],
+                           "years": [2, 2]})
+    res = NaiveScaling().fit(ExtentData.from_frames(units, counts, exposure="offences", records_exposure=True))
+    assert float(res.national.values.ravel()[0]) == pytest.approx(9 / 450 * 1000 * 2)
