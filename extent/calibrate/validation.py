@@ -20,8 +20,9 @@ table for every design and ``k``: paired comparisons), the searched units and th
 ``SeedSequence(seed, spawn_key=(D, G, k, rep))``, where ``D`` and ``G`` are CRC-32 codes of the dataset and
 design names.
 
-Task ``t`` enumerates cells dataset-major, then ``k``, then design, then replicate, so neighbouring tasks
-(which Dask tends to give the same worker) share model structures and hit its compiled-model cache.
+Task ``t`` enumerates replicates first (replicate 0 of every cell, then replicate 1, ...), so a run stopped
+part-way has scored every cell equally often; each worker compiles a model once per structure (dataset, ``k``)
+and reuses it, with the data swapped in.
 """
 
 from __future__ import annotations
