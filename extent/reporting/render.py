@@ -23,9 +23,11 @@ from extent.results import ESTIMAND_LABELS, ExtentResult
 INTRO = (
     "The report searched the records of only two or three of the country's forces and scaled the counts up by "
     "population, with no interval. Here the same counts feed a hierarchical model: force effects shared across "
-    "categories and partially pooled across forces, over-dispersion, uncertain populations, and the national "
-    "total of known cases as observed counts for searched forces plus posterior predictive counts for every "
-    "other force. The naive figure is shown next to each interval."
+    "categories and partially pooled across forces, category-specific variation, a size effect (log "
+    "population), uncertain populations, and the national total of known cases as observed counts for searched "
+    "forces plus posterior predictive counts for every other force. The between-force spread, which with two "
+    "or three forces the counts cannot pin down, has a prior summarising hundreds of real area-level tables. "
+    "The naive figure is shown next to each interval."
 )
 
 
