@@ -30,7 +30,9 @@ from extent.simulate.survey import (
 
 LABELS = {
     ("mcar", "mcar", False): "mcar, cap ignored",
-    ("mnar_stated", "mnar", True): "mnar, `selection` prior Normal(-1, 0.5)",
+    ("mnar_stated", "mnar", True): "mnar, oracle `selection` prior Normal(-1, 0.5) (centred on the truth)",
+    ("mnar_wrong_sign", "mnar", True): "mnar, mis-stated `selection` prior Normal(+1, 0.5) (wrong sign)",
+    ("mnar_wrong_size", "mnar", True): "mnar, mis-stated `selection` prior Normal(-2, 0.5) (twice the truth)",
     ("mnar", "mnar", True): "mnar, default `selection` prior Normal(0, 1)",
     ("joint", "mar", True): "joint mar (records + survey)",
 }

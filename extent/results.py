@@ -183,6 +183,9 @@ class ExtentResult:
                 "extent_diagnostics": json.dumps(self.diagnostics.to_dict() if self.diagnostics else None),
                 "extent_data_name": self.data.name,
                 "extent_data_hash": self.data.hash(),
+                "extent_data_auxiliary": json.dumps({"covariates": list(self.data.covariates),
+                                                     "exposure": self.data.exposure,
+                                                     "records_exposure": self.data.records_exposure}),
                 "extent_created_at": self.created_at,
                 "extent_version": _version(),
             }
@@ -198,7 +201,8 @@ class ExtentResult:
             raise ExtentError(f"{path}: not an extent result file")
         units = idata["fit_data_units"].to_dataframe().reset_index(drop=True)
         counts = idata["fit_data_counts"].to_dataframe().reset_index(drop=True)
-        data = ExtentData.from_frames(units, counts, name=attrs["extent_data_name"])
+        auxiliary = json.loads(attrs.get("extent_data_auxiliary", "{}"))
+        data = ExtentData.from_frames(units, counts, name=attrs["extent_data_name"], **auxiliary)
         national = idata.predictions["national_total"].load()
         posterior_groups = {g: idata[g] for g in idata.groups() if g in ("posterior", "sample_stats", "observed_data")}
         diag = json.loads(attrs["extent_diagnostics"])

@@ -107,3 +107,12 @@ def test_netcdf_round_trip(result, tmp_path):
     assert back.settings == result.settings
     with pytest.raises(ExtentError, match="file not found"):
         ExtentResult.from_netcdf(tmp_path / "missing.nc")
+
+
+def test_netcdf_round_trip_keeps_covariates_and_exposure(result, tmp_path):
+    units = result.data.units.reset_index().assign(urban=[1.0, 2.0, 5.0, 3.0], offences=[10.0, 20.0, 30.0, 5.0])
+    data = ExtentData.from_frames(units, result.data.counts, name="toy", covariates=["urban"], exposure="offences")
+    with_aux = ExtentResult("hierarchical", data, result.national, diagnostics=result.diagnostics, settings={})
+    back = ExtentResult.from_netcdf(with_aux.to_netcdf(tmp_path / "aux.nc"))
+    assert back.data.covariates == ("urban",) and back.data.exposure == "offences"
+    assert back.data.hash() == data.hash()

@@ -248,6 +248,10 @@ STUDIES: dict[str, dict] = {
     "mnar": {"scenario": "mnar", "models": ("mnar", "mcar"), "seed": 3000},
     "mnar_stated": {"scenario": "mnar", "models": ("mnar",), "seed": 3000,
                     "priors": {"selection": Prior("Normal", mu=-1.0, sigma=0.5)}},
+    "mnar_wrong_sign": {"scenario": "mnar", "models": ("mnar",), "seed": 3000,
+                        "priors": {"selection": Prior("Normal", mu=1.0, sigma=0.5)}},
+    "mnar_wrong_size": {"scenario": "mnar", "models": ("mnar",), "seed": 3000,
+                        "priors": {"selection": Prior("Normal", mu=-2.0, sigma=0.5)}},
     "delta": {"scenario": "mar", "models": ("delta",), "seed": 4000,
               "draw": {"delta": Prior("Normal", mu=0.0, sigma=0.5)}},
     "joint": {"scenario": "mar", "models": ("mar",), "seed": 5000, "n_searched": 10},
@@ -256,8 +260,10 @@ STUDIES: dict[str, dict] = {
 
 ``mcar``: MCAR data, the censored MCAR model and one that takes capped returns at face value. ``mar``: MAR data,
 the MAR and MCAR models. ``mnar``: busier units answering less (``selection = -1``), the selection model with
-its default prior and MCAR; ``mnar_stated``: the same surveys, the selection prior Normal(-1, 0.5) stating
-the mechanism. ``delta``: MAR data with non-responders' rates times ``exp(delta)``, ``delta`` drawn from the
+its default prior and MCAR; ``mnar_stated``: the same surveys, the selection prior Normal(-1, 0.5) centred on
+the simulator's true selection strength (an oracle: no analyst knows it); ``mnar_wrong_sign`` and
+``mnar_wrong_size``: the same surveys with a mis-stated prior, Normal(+1, 0.5) (the wrong direction) and
+Normal(-2, 0.5) (twice the true strength). ``delta``: MAR data with non-responders' rates times ``exp(delta)``, ``delta`` drawn from the
 delta model's prior for each replicate. ``joint``: MAR data, 10 of 52 units searched (exact counts), the other
 42 surveyed; the joint MAR model. Replicate ``k`` of a study is the same survey whatever ``n_reps``."""
 
