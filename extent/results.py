@@ -170,8 +170,10 @@ class ExtentResult:
         path = Path(path)
         groups = {} if self.idata is None else {g: self.idata[g] for g in self.idata.groups()}
         groups["predictions"] = self.national.to_dataset(name="national_total")
-        groups["fit_data_units"] = xr.Dataset.from_dataframe(self.data.units.reset_index().astype(
-            {c: str for c in self.data.units.reset_index().select_dtypes(exclude="number").columns}))
+        units = self.data.units.reset_index()
+        text = units.select_dtypes(exclude="number").columns
+        units[text] = units[text].fillna("").astype(str)  # an empty text cell reads back as missing
+        groups["fit_data_units"] = xr.Dataset.from_dataframe(units)
         groups["fit_data_counts"] = xr.Dataset.from_dataframe(self.data.counts)
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")

@@ -8,7 +8,7 @@ import pytest
 
 from extent.data import ExtentData
 from extent.estimators import HierarchicalExtent
-from extent.exceptions import PriorConfigError
+from extent.exceptions import ConfigError, DataValidationError, PriorConfigError
 from extent.models import DEFAULT_PRIORS, Design, build_extent_model
 from extent.priors import Prior, priors_from_json, priors_to_json
 
@@ -19,9 +19,10 @@ def test_report_model_structure(report):
     assert list(model.coords["force"]) == ["metropolitan", "shire_county_1", "shire_county_2"]
     assert list(model.coords["type"]) == ["metropolitan"]  # shire is the reference level
     free = {v.name for v in model.free_RVs}
-    assert free == {"log_rate", "unit_sd", "shared_fraction", "force_z", "type_effect", "log_population_coef"}
+    assert free == {"log_rate", "unit_sd", "shared_fraction", "force_z", "type_effect", "log_population_coef",
+                    "population_split_z", "population_total_z"}
     assert {v.name for v in model.deterministics} == {"log_mean_rate", "force_effect", "force_sd", "dispersion",
-                                                       "coef"}
+                                                       "coef", "population_error"}
     assert list(model.coords["covariate"]) == ["log_population"]
     assert model.named_vars_to_dims["log_rate"] == ("category",)
     assert model.named_vars_to_dims["cases"] == ("cell",)
@@ -67,7 +68,10 @@ def test_population_uncertainty_widens_force_scale(report):
 
 
 def test_centered_variant(report):
-    model = build_extent_model(report.data, centered=True)
+    with pytest.raises(ConfigError, match="population groups need non-centred"):
+        build_extent_model(report.data, centered=True)
+    units = report.data.units.reset_index().drop(columns=["population_group", "population_group_cv"])
+    model = build_extent_model(ExtentData.from_frames(units, report.data.counts), centered=True)
     assert "force_effect" in {v.name for v in model.free_RVs}
     assert "force_z" not in model.named_vars
 
@@ -112,3 +116,31 @@ def test_default_spread_prior_is_the_corpus_derivation():
 def test_priors_json_round_trip():
     assert priors_from_json(priors_to_json(DEFAULT_PRIORS)) == DEFAULT_PRIORS
     assert str(Prior("HalfNormal", sigma=0.5)) == "HalfNormal(sigma=0.5)"
+
+
+def test_population_group_is_a_split_of_a_known_total(report):
+    """The report's two forces split 'approximately three million': the combined population is known to 10%,
+    each force's share to 20%, so their log-population errors are negatively correlated."""
+    import pymc as pm
+
+    d = Design.from_data(report.data)
+    assert d.force_group.tolist() == [0, 0, -1] and d.group_cv.tolist() == [0.1]
+    model = build_extent_model(report.data)
+    with model:
+        prior = pm.sample_prior_predictive(8000, var_names=["population_error"], random_seed=3).prior
+    e = prior["population_error"].values.reshape(-1, 3)
+    combined = d.force_share[0] * e[:, 0] + d.force_share[1] * e[:, 1]
+    assert combined.std() == pytest.approx(0.1, rel=0.05)
+    # e_metro = 0.2 s_shire (u_m - u_s) + 0.1 t and e_shire = 0.2 s_metro (u_s - u_m) + 0.1 t
+    s_m, s_s = d.force_share[0], d.force_share[1]
+    var_m, var_s = 2 * (0.2 * s_s) ** 2 + 0.01, 2 * (0.2 * s_m) ** 2 + 0.01
+    assert e[:, 0].std() == pytest.approx(np.sqrt(var_m), rel=0.05)
+    assert e[:, 1].std() == pytest.approx(np.sqrt(var_s), rel=0.05)
+    cov = -2 * 0.2**2 * s_m * s_s + 0.01
+    assert np.corrcoef(e[:, 0], e[:, 1])[0, 1] == pytest.approx(cov / np.sqrt(var_m * var_s), abs=0.03)
+    assert cov < 0  # independent errors would make the combined population as uncertain as its parts
+    assert (e[:, 2] == 0).all()  # shire county 2's population error is folded into its unit effect
+    units = report.data.units.reset_index()
+    with pytest.raises(DataValidationError, match="group 'tables_7_8' has one unit"):
+        ExtentData.from_frames(units.assign(population_group=["tables_7_8", None] + [None] * (len(units) - 2)),
+                               report.data.counts)

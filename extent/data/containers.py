@@ -109,6 +109,9 @@ class ExtentData:
         if records_exposure:
             _check_records_exposure(c, exposure, counts_source)
 
+        _check_population_groups(u, c, units_source)
+        if "population_group" in u:  # one spelling of "no group", so that saved data read back identically
+            u["population_group"] = u["population_group"].fillna("").astype(str)
         u = u.set_index("unit")
         if "population_cv" not in u:
             u["population_cv"] = 0.0
@@ -224,7 +227,7 @@ def _check_auxiliary(units: pd.DataFrame, covariates: tuple[str, ...], exposure:
                      source: str) -> pd.DataFrame:
     """Covariates: present for every unit, numeric ones finite and not constant; exposure: finite and > 0."""
     problems = []
-    reserved = {"unit", "population", "population_cv", "type"}
+    reserved = {"unit", "population", "population_cv", "type", "population_group", "population_group_cv"}
     for col in covariates:
         if col in reserved:
             problems.append(f"{source}, column '{col}': cannot be a covariate ('type' and log population are "
@@ -263,6 +266,32 @@ def _check_auxiliary(units: pd.DataFrame, covariates: tuple[str, ...], exposure:
     if problems:
         raise DataValidationError(problems)
     return units
+
+
+def _check_population_groups(units: pd.DataFrame, counts: pd.DataFrame, source: str) -> None:
+    """A population group: at least two searched units, one ``population_group_cv`` for all of them."""
+    if "population_group" not in units:
+        if "population_group_cv" in units:
+            raise DataValidationError([f"{source}: column 'population_group_cv' needs a 'population_group' column"])
+        return
+    grouped = units[units["population_group"].notna() & (units["population_group"].astype(str) != "")]
+    searched = set(counts["unit"])
+    problems = []
+    for group, g in grouped.groupby("population_group", sort=False):
+        rows = [int(i) + 1 for i in g.index]
+        if len(g) < 2:
+            problems.append(f"{where(source, rows[0], 'population_group')}: group {group!r} has one unit; a "
+                            "population group is a split of a combined population among two or more units")
+        for i, unit in zip(rows, g["unit"]):
+            if unit not in searched:
+                problems.append(f"{where(source, i, 'population_group')}: unit {unit!r} is in group {group!r} but "
+                                "not searched (only searched units' populations can be a split)")
+        cv = g["population_group_cv"] if "population_group_cv" in g else pd.Series(np.nan, index=g.index)
+        if cv.isna().any() or cv.nunique() != 1:
+            problems.append(f"{where(source, rows[0], 'population_group_cv')}: group {group!r} needs one "
+                            "'population_group_cv' (uncertainty of the combined population) on all its units")
+    if problems:
+        raise DataValidationError(problems)
 
 
 def _check_records_exposure(counts: pd.DataFrame, exposure: str | None, source: str) -> None:

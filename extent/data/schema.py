@@ -21,6 +21,10 @@ UNITS = pa.DataFrameSchema(
             float, pa.Check.in_range(0, 2, error="must be between 0 and 2"), nullable=False,
             required=False,
         ),
+        "population_group": pa.Column(None, nullable=True, required=False),
+        "population_group_cv": pa.Column(
+            float, pa.Check.in_range(0, 2, error="must be between 0 and 2"), nullable=True, required=False,
+        ),
     },
     strict=False,
     name="units",

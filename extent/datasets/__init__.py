@@ -38,8 +38,11 @@ REPORT_CATEGORIES = [
 ]
 
 SEARCHED_POPULATION_CV = 0.2
-"""Relative uncertainty given to each searched force's population: the report states only rounded combined
-populations and never the split between forces."""
+"""Relative uncertainty given to each searched force's population (for the two forces of Tables 7-8: of their
+split): the report states only rounded combined populations and never the split between forces."""
+TWO_FORCE_GROUP_CV = 0.1
+"""Relative uncertainty of the two forces' combined 'approximately three million' (rounded to the nearest
+million: +-0.5 million uniform is an SD of 0.29 million, about 0.1)."""
 
 
 def read_table(name: str) -> pd.DataFrame:
@@ -101,8 +104,10 @@ def report_units() -> pd.DataFrame:
     * searched: ``metropolitan`` and ``shire_county_1`` (Tables 7-8, combined ~3 million) and
       ``shire_county_2`` (with them, ~4 million in Tables 10-12). Their nominal populations reproduce the
       report's implied scaling factors with the 2001 UK population (3,061,937 = 58,789,194 / 19.2 and
-      4,272,470 = 58,789,194 / 13.76); the metropolitan/shire split (2.06 m / 1.0 m) is not published and each
-      carries ``population_cv`` = 0.2;
+      4,272,470 = 58,789,194 / 13.76); the metropolitan/shire split (2.06 m / 1.0 m) is not published: the two
+      are ``population_group`` ``tables_7_8``, a split (``population_cv`` = 0.2) of a combined "approximately
+      three million" known to 10% (``population_group_cv``); shire county 2 (the difference of two rounded
+      totals) carries ``population_cv`` = 0.2;
     * unsearched: the 43 England & Wales forces (2011 Census sizes), eight Scottish forces (Scotland's 2001
       total split equally: their populations are not in our data) and the PSNI (NI 2001 total), less the
       metropolitan force and two shire forces closest in size to the searched ones; the 49 left are rescaled
@@ -126,6 +131,8 @@ def report_units() -> pd.DataFrame:
             "population": [p2 - 1_000_000, 1_000_000, p3 - p2],
             "type": ["metropolitan", "shire", "shire"],
             "population_cv": SEARCHED_POPULATION_CV,
+            "population_group": ["tables_7_8", "tables_7_8", None],
+            "population_group_cv": [TWO_FORCE_GROUP_CV, TWO_FORCE_GROUP_CV, np.nan],
             "searched_in_report": True,
         }
     )

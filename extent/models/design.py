@@ -77,6 +77,12 @@ class Design:
     are the exposure)."""
     force_cv: np.ndarray
     """``population_cv`` of each searched force (0 = population known exactly)."""
+    force_group: np.ndarray
+    """Population group of each searched force (index into ``group_cv``; -1 for none)."""
+    force_share: np.ndarray
+    """Nominal share of each grouped force in its group's combined population (0 where ungrouped)."""
+    group_cv: np.ndarray
+    """Relative uncertainty of each population group's combined population."""
     covariates: list[str]
     """Covariate names (coords ``covariate``), :func:`covariate_matrix`."""
     unit_x: np.ndarray
@@ -112,6 +118,7 @@ class Design:
             if types
             else np.full(len(counts), -1)
         )
+        force_group, force_share, group_cv = _population_groups(units, forces)
         return cls(
             categories=categories,
             forces=forces,
@@ -123,6 +130,9 @@ class Design:
             cases=counts["cases"].to_numpy(np.int64),
             log_exposure=np.log(exposure / rate_scale),
             force_cv=units.loc[forces, "population_cv"].to_numpy(float),
+            force_group=force_group,
+            force_share=force_share,
+            group_cv=group_cv,
             covariates=names,
             unit_x=unit_x,
             force_x=unit_x[force_rows],
@@ -147,3 +157,19 @@ class Design:
         """What a compiled model depends on apart from data values (for caching)."""
         return (len(self.categories), len(self.forces), len(self.types), bool(self.force_cv.any()), len(self.cases),
                 self.count_table, tuple(self.covariates))
+
+
+def _population_groups(units: pd.DataFrame, forces: list[str]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Group index and nominal share of each searched force, and each group's combined-population CV."""
+    n = len(forces)
+    if "population_group" not in units:
+        return np.full(n, -1), np.zeros(n), np.zeros(0)
+    labels = units.loc[forces, "population_group"]
+    labels = labels.where(labels.notna() & (labels.astype(str) != ""))
+    groups = list(dict.fromkeys(labels.dropna()))
+    index = labels.map({g: i for i, g in enumerate(groups)}).fillna(-1).to_numpy(int)
+    pop = units.loc[forces, "population"].to_numpy(float)
+    totals = np.bincount(index[index >= 0], weights=pop[index >= 0], minlength=len(groups))
+    share = np.where(index >= 0, pop / np.where(index >= 0, totals[np.maximum(index, 0)], 1.0), 0.0)
+    cv = np.array([float(units.loc[labels[labels == g].index[0], "population_group_cv"]) for g in groups])
+    return index, share, cv
