@@ -43,6 +43,12 @@ SPREAD_TABLE = "spread_table.csv"
 MIN_CATEGORIES = 3
 MAX_CONCENTRATION = 10.0
 """Largest ``alpha + beta`` of the shared-fraction prior (an SD of at least 0.15 at a mean of 0.5)."""
+MIN_BETA_PARAMETER = 2.0
+"""Smallest ``alpha`` and ``beta`` of the shared-fraction prior (scaled up together, keeping the mean): no prior
+mass piled at a share of 0 or 1. The corpus's shared fractions lie between 0.1 and 0.65, and a share near 1
+(no category-specific variation) with large counts makes the posterior too sharply curved to sample: a few
+divergences in 19 of 35 two-unit fits of English and Welsh crime tables with ``Beta(0.84, 1.41)``, none in 8
+of them refitted with the parameters raised to 2."""
 """Fewest categories in a dataset-year for a shared-fraction estimate."""
 
 
@@ -151,8 +157,9 @@ def corpus_priors(exclude: str | None = None, *, log_population: bool = True) ->
     m, s = _pooled(shared["shared_fraction"].clip(0.01, 0.99), shared["dataset"])
     # two or three dataset means estimate the between-dataset variance poorly: keep a + b within [2, 10]
     concentration = float(np.clip(m * (1 - m) / s**2 - 1, 2.0, MAX_CONCENTRATION))
-    priors["shared_fraction"] = Prior("Beta", alpha=round(m * concentration, 3),
-                                      beta=round((1 - m) * concentration, 3))
+    alpha, beta = m * concentration, (1 - m) * concentration
+    scale = max(1.0, MIN_BETA_PARAMETER / alpha, MIN_BETA_PARAMETER / beta)
+    priors["shared_fraction"] = Prior("Beta", alpha=round(alpha * scale, 3), beta=round(beta * scale, 3))
     if log_population:
         m, s = _pooled(table["slope"], table["dataset"])
         priors["log_population"] = Prior("Normal", mu=round(m, 2), sigma=round(s, 2))
