@@ -68,7 +68,7 @@ def default_priors(log_population: bool = DEFAULT_LOG_POPULATION) -> dict[str, P
         0.61, 90% between 0.27 and 1.38; the real tables range from 0.2 to over 1.5).
     shared_fraction
         Share of that variance shared across categories: Beta from the corpus's multi-category tables
-        (mean 0.41).
+        (``Beta(2, 2.85)``, mean 0.41).
     log_population
         Coefficient of centred log population (rate elasticity to size): Normal from the corpus (0.05, 0.29).
     coef
