@@ -343,3 +343,21 @@ def test_two_tiny_replicates_with_real_fits():
         assert {"divergences", "max_rhat", "min_ess_bulk", "converged"} <= set(rec.fit)
         assert rec.fit["max_rhat"] >= 1.0 - 1e-3 and rec.timings["sampling"] > 0
     assert res.summary().set_index(["dataset", "design", "k"]).loc[("us_ucr_crime", "one_per_type", 3), "fits"] == 2
+
+
+# -- slow: the real-data claim of docs/validation.md, smaller ---------------------------------------------------
+@pytest.mark.slow
+def test_real_data_coverage_with_three_random_units():
+    """Leave-one-dataset-out, default sampler, 3 random units of every corpus dataset: the 90% intervals cover
+    the true national totals within binomial tolerance of 90%, and the point error is about the naive one's."""
+    reps = 15
+    study = ValidationStudy(designs=("random",), ks=(3,), reps=reps, seed=77)
+    res = run_validation(study, workers=2)
+    assert res.run.complete
+    cov = res.coverage().set_index(["dataset", "design", "k", "estimator", "level"])
+    n = reps * len(DATASETS)
+    c90 = cov.loc[(POOLED, "random", 3, "hierarchical", 0.9), "coverage"]
+    assert abs(c90 - 0.9) <= 3 * np.sqrt(0.9 * 0.1 / n), c90
+    acc = res.accuracy().set_index(["dataset", "design", "k", "estimator"])
+    row = acc.loc[(POOLED, "random", 3, "hierarchical")]
+    assert row["median_abs_log_error"] <= 1.2 * row["naive_median_abs_log_error"]
