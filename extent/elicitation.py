@@ -63,16 +63,26 @@ def table_spreads() -> pd.DataFrame:
             noise = float(np.mean(1.0 / (y + 0.5)))
             lp = np.log(g["population"].to_numpy(float))
             lp = lp - lp.mean()
+            types = g["type"].to_numpy()
+            levels = pd.Series(types).value_counts().index  # the most common type is the reference
+            dummies = np.column_stack([(types == t).astype(float) for t in levels[1:]])
+            ones = np.ones_like(lp)
+            fits = {name: _residual_sd(log_rate, x, noise) for name, x in (
+                ("sd", ones[:, None]), ("sd_adjusted", np.c_[ones, lp]),
+                ("sd_within_type", np.c_[ones, dummies]), ("sd_adjusted_within_type", np.c_[ones, lp, dummies]))}
+            coef = np.linalg.lstsq(np.c_[ones, lp, dummies], log_rate, rcond=None)[0]
             slope = float(np.sum(lp * (log_rate - log_rate.mean())) / np.sum(lp**2))
-            resid = log_rate - log_rate.mean() - slope * lp
-            n = len(y)
             rows.append({
-                "dataset": dataset, "year": year, "category": category, "units": n, "total": int(y.sum()),
-                "sd": float(np.sqrt(max(np.var(log_rate, ddof=1) - noise, 0.0))),
-                "sd_adjusted": float(np.sqrt(max(np.sum(resid**2) / (n - 2) - noise, 0.0))),
-                "slope": slope,
+                "dataset": dataset, "year": year, "category": category, "units": len(y), "total": int(y.sum()),
+                **fits, "slope": slope, "type_rms": float(np.sqrt(np.mean(coef[2:] ** 2))),
             })
     return pd.DataFrame(rows)
+
+
+def _residual_sd(y: np.ndarray, x: np.ndarray, noise: float) -> float:
+    """SD of the least-squares residuals of ``y`` on ``x`` less the Poisson part (0 if that is larger)."""
+    resid = y - x @ np.linalg.lstsq(x, y, rcond=None)[0]
+    return float(np.sqrt(max(np.sum(resid**2) / (len(y) - x.shape[1]) - noise, 0.0)))
 
 
 def shared_fractions() -> pd.DataFrame:
@@ -127,7 +137,13 @@ def _pooled(values: pd.Series, dataset: pd.Series) -> tuple[float, float]:
     return float(means.mean()), float(np.sqrt(between + (within.mean() if len(within) else 0.0)))
 
 
-def corpus_priors(exclude: str | None = None, *, log_population: bool = True) -> dict[str, Prior]:
+SPREAD_COLUMNS = {(False, False): "sd", (True, False): "sd_adjusted", (False, True): "sd_within_type",
+                  (True, True): "sd_adjusted_within_type"}
+"""Spread column of the spread table by (log population in the model, unit types in the data)."""
+
+
+def corpus_priors(exclude: str | None = None, *, log_population: bool = True,
+                  types: bool = False) -> dict[str, Prior]:
     """Priors on the between-unit spread (and the log-population slope) from the corpus.
 
     Parameters
@@ -136,11 +152,15 @@ def corpus_priors(exclude: str | None = None, *, log_population: bool = True) ->
         A corpus dataset left out of the derivation (leave-one-dataset-out validation).
     log_population : bool
         Whether the model has the log-population covariate: the spread prior then comes from the adjusted SDs.
+    types : bool
+        Whether the data have unit types (``type_effect`` in the model): the spread prior then comes from the
+        SDs within types, so that the between-type variance is not counted twice.
 
     Returns
     -------
     dict of str to Prior
-        ``unit_sd`` (LogNormal), ``shared_fraction`` (Beta) and, with ``log_population``,
+        ``unit_sd`` (LogNormal), ``shared_fraction`` (Beta), ``type_effect`` (Normal(0, s), ``s`` the
+        dataset-weighted root mean square of the corpus's type coefficients) and, with ``log_population``,
         ``log_population`` (Normal); rounded to two decimals (three for the Beta), as stated in the docs.
     """
     if exclude is not None and exclude not in DATASETS:
@@ -148,7 +168,7 @@ def corpus_priors(exclude: str | None = None, *, log_population: bool = True) ->
     table = spread_table()
     if exclude is not None:
         table = table[table["dataset"] != exclude]
-    sd = table["sd_adjusted" if log_population else "sd"]
+    sd = table[SPREAD_COLUMNS[(bool(log_population), bool(types))]]
     keep = sd > 0
     mu, sigma = _pooled(np.log(sd[keep]), table.loc[keep, "dataset"])
     priors = {"unit_sd": Prior("LogNormal", mu=round(mu, 2), sigma=round(sigma, 2))}
@@ -160,6 +180,8 @@ def corpus_priors(exclude: str | None = None, *, log_population: bool = True) ->
     alpha, beta = m * concentration, (1 - m) * concentration
     scale = max(1.0, MIN_BETA_PARAMETER / alpha, MIN_BETA_PARAMETER / beta)
     priors["shared_fraction"] = Prior("Beta", alpha=round(alpha * scale, 3), beta=round(beta * scale, 3))
+    rms = np.sqrt((table["type_rms"] ** 2).groupby(table["dataset"]).mean().mean())
+    priors["type_effect"] = Prior("Normal", mu=0.0, sigma=round(float(rms), 2))
     if log_population:
         m, s = _pooled(table["slope"], table["dataset"])
         priors["log_population"] = Prior("Normal", mu=round(m, 2), sigma=round(s, 2))
@@ -174,7 +196,9 @@ def main() -> None:
     spread_table.cache_clear()
     print(f"wrote {path} ({len(table)} tables)")
     for exclude in (None, *DATASETS):
-        print(f"exclude={exclude}: " + ", ".join(f"{k} ~ {v}" for k, v in corpus_priors(exclude).items()))
+        for types in (False, True):
+            print(f"exclude={exclude}, types={types}: "
+                  + ", ".join(f"{k} ~ {v}" for k, v in corpus_priors(exclude, types=types).items()))
 
 
 if __name__ == "__main__":

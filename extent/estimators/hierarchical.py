@@ -98,29 +98,36 @@ class HierarchicalExtent:
             raise ConfigError(f"unit_effect must be one of {UNIT_EFFECTS}, got {unit_effect!r}")
         self.log_population = bool(log_population)
         self.unit_effect = unit_effect
-        self.priors = resolve_priors(default_priors(self.log_population), priors)  # fail early on bad priors
+        # fail early on bad priors; the defaults under them depend on whether the data have unit types
+        resolve_priors(default_priors(self.log_population), priors)
+        self.prior_overrides = {k: v if isinstance(v, Prior) else Prior.from_dict(v) for k, v in (priors or {}).items()}
         self.sampler = sampler or SamplerConfig()
         self.strict = strict
         self.centered = centered
+
+    def priors_for(self, data: ExtentData) -> dict[str, Prior]:
+        """The priors a fit of ``data`` uses: the defaults for its types, with this estimator's overrides."""
+        return resolve_priors(default_priors(self.log_population, types=data.has_types), self.prior_overrides)
 
     def _model_options(self) -> dict:
         return {"log_population": self.log_population, "unit_effect": self.unit_effect}
 
     def build(self, data: ExtentData):
         """The PyMC model for ``data`` (nothing sampled)."""
-        return build_extent_model(data, self.priors, centered=self.centered, **self._model_options())
+        return build_extent_model(data, self.priors_for(data), centered=self.centered, **self._model_options())
 
     def fit(self, data: ExtentData) -> ExtentResult:
         """Sample the posterior and the national totals; warn loudly if the fit did not converge."""
         design = Design.from_data(data, log_population=self.log_population)
         warn_extrapolation(data, design)
         centered = prefer_centered(design) if self.centered is None else self.centered
-        model = build_extent_model(data, self.priors, design=design, centered=centered, **self._model_options())
+        priors = self.priors_for(data)
+        model = build_extent_model(data, priors, design=design, centered=centered, **self._model_options())
         sampler = self.sampler
         if sampler.target_accept is None:
             sampler = sampler.with_(target_accept=TARGET_ACCEPT[centered])
         idata = sample(model, sampler,
-                       cache_key=compile_key(design, self.priors, (centered, self.unit_effect)))
+                       cache_key=compile_key(design, priors, (centered, self.unit_effect)))
         start = time.perf_counter()
         national = national_totals(idata, data, design, seed=sampler.random_seed + 1, unit_effect=self.unit_effect)
         idata.sample_stats.attrs["prediction_time"] = time.perf_counter() - start
@@ -129,7 +136,7 @@ class HierarchicalExtent:
         diagnostics = Diagnostics.from_idata(with_totals, DIAGNOSED, unit_names=("force_effect",))
         diagnostics.check(strict=self.strict, what=f"hierarchical fit of {data.name!r}")
         settings = {
-            "priors": {k: v.to_dict() for k, v in self.priors.items()},
+            "priors": {k: v.to_dict() for k, v in priors.items()},
             "sampler": sampler.to_dict(),
             "centered": centered,
             **self._model_options(),
@@ -157,11 +164,12 @@ class HierarchicalExtent:
         import pandas as pd
 
         base = result if result is not None else self.fit(data)
-        prior = self.priors["unit_sd"]
+        priors = self.priors_for(data)
+        prior = priors["unit_sd"]
         if prior.distribution != "LogNormal":
             raise ConfigError("prior_sensitivity needs a LogNormal unit_sd prior")
         wider = Prior("LogNormal", mu=round(prior.params["mu"] + float(np.log(2.0)), 3), sigma=prior.params["sigma"])
-        alt = HierarchicalExtent(priors={**self.priors, "unit_sd": wider}, sampler=self.sampler, strict=self.strict,
+        alt = HierarchicalExtent(priors={**priors, "unit_sd": wider}, sampler=self.sampler, strict=self.strict,
                                  centered=self.centered, **self._model_options()).fit(data)
         rows = []
         for c in base.categories:
