@@ -160,3 +160,14 @@ def test_population_group_is_a_split_of_a_known_total(report):
     with pytest.raises(DataValidationError, match="group 'tables_7_8' has one unit"):
         ExtentData.from_frames(units.assign(population_group=["tables_7_8", None] + [None] * (len(units) - 2)),
                                report.data.counts)
+
+
+def test_student_t_unit_effects(report):
+    import pymc as pm
+
+    model = build_extent_model(report.data, unit_effect="student_t")
+    assert isinstance(model["force_z"].owner.op, type(pm.StudentT.dist(nu=4).owner.op))
+    assert "log_mean_rate" not in model.named_vars  # the mean of exp(Student-t) does not exist
+    assert np.isfinite(model.compile_logp()(model.initial_point()))
+    with pytest.raises(ConfigError, match="unit_effect must be one of"):
+        HierarchicalExtent(unit_effect="cauchy")

@@ -100,7 +100,8 @@ class HierarchicalExtent:
         self.unit_effect = unit_effect
         # fail early on bad priors; the defaults under them depend on whether the data have unit types
         resolve_priors(default_priors(self.log_population), priors)
-        self.prior_overrides = {k: v if isinstance(v, Prior) else Prior.from_dict(v) for k, v in (priors or {}).items()}
+        self.prior_overrides = {k: v if isinstance(v, Prior) else Prior.from_dict(v)
+                                for k, v in (priors or {}).items()}
         self.sampler = sampler or SamplerConfig()
         self.strict = strict
         self.centered = centered
