@@ -33,7 +33,7 @@ def fit_reference(units: pd.DataFrame, counts: pd.DataFrame, *, draws=1000, tune
     years = counts["years"].to_numpy(float) if "years" in counts else np.ones(len(counts))
     exposure = np.log(units.loc[counts["unit"], "population"].to_numpy(float) * years / RATE_SCALE)
     has_type = "type" in units and units["type"].nunique() > 1
-    PRIORS = default_priors(types=has_type)  # noqa: N806 (the library's defaults for these data)
+    PRIORS = default_priors()  # noqa: N806 (the library's defaults)
     if has_type:
         ref = units["type"].value_counts().index[0]
         types = sorted(t for t in units["type"].unique() if t != ref)

@@ -11,6 +11,10 @@ disease counts by area), :func:`table_spreads` estimates
 ``sd_adjusted``, ``slope``
     the same after regressing the log rate on centred log population, and that regression's slope (the
     log-population coefficient of the model);
+``sd_within_type``, ``sd_adjusted_within_type``, ``type_rms``
+    the same within unit types (without and with log population), and the root mean square of the type
+    coefficients: documented in ``docs/validation.md``, not used by the defaults (a variant that used them
+    was worse on real data);
 ``shared_fraction`` (per dataset and year, over its categories)
     the share of the between-unit variance that units share across categories (the rest is
     category-specific): from the variance of each unit's mean residual over categories.
@@ -20,7 +24,7 @@ disease counts by area), :func:`table_spreads` estimates
 new table is ``LogNormal(mu, sigma)`` with ``mu`` the mean of the dataset means and ``sigma**2`` the variance
 between dataset means plus the mean within-dataset variance (the predictive distribution for a table of a new
 dataset). The log-population slope gets ``Normal`` the same way, the shared fraction a ``Beta`` with the same
-mean and variance. ``corpus_priors(exclude=name)`` repeats the derivation without one dataset: real-data
+mean and variance (``alpha, beta >= 2``: :data:`MIN_BETA_PARAMETER`). ``corpus_priors(exclude=name)`` repeats the derivation without one dataset: real-data
 validation scores each dataset with priors that never saw it.
 
 The table the defaults come from ships as ``extent/datasets/corpus/spread_table.csv``; regenerate it with
@@ -137,13 +141,7 @@ def _pooled(values: pd.Series, dataset: pd.Series) -> tuple[float, float]:
     return float(means.mean()), float(np.sqrt(between + (within.mean() if len(within) else 0.0)))
 
 
-SPREAD_COLUMNS = {(False, False): "sd", (True, False): "sd_adjusted", (False, True): "sd_within_type",
-                  (True, True): "sd_adjusted_within_type"}
-"""Spread column of the spread table by (log population in the model, unit types in the data)."""
-
-
-def corpus_priors(exclude: str | None = None, *, log_population: bool = True,
-                  types: bool = False) -> dict[str, Prior]:
+def corpus_priors(exclude: str | None = None, *, log_population: bool = True) -> dict[str, Prior]:
     """Priors on the between-unit spread (and the log-population slope) from the corpus.
 
     Parameters
@@ -152,15 +150,11 @@ def corpus_priors(exclude: str | None = None, *, log_population: bool = True,
         A corpus dataset left out of the derivation (leave-one-dataset-out validation).
     log_population : bool
         Whether the model has the log-population covariate: the spread prior then comes from the adjusted SDs.
-    types : bool
-        Whether the data have unit types (``type_effect`` in the model): the spread prior then comes from the
-        SDs within types, so that the between-type variance is not counted twice.
 
     Returns
     -------
     dict of str to Prior
-        ``unit_sd`` (LogNormal), ``shared_fraction`` (Beta), ``type_effect`` (Normal(0, s), ``s`` the
-        dataset-weighted root mean square of the corpus's type coefficients) and, with ``log_population``,
+        ``unit_sd`` (LogNormal), ``shared_fraction`` (Beta) and, with ``log_population``,
         ``log_population`` (Normal); rounded to two decimals (three for the Beta), as stated in the docs.
     """
     if exclude is not None and exclude not in DATASETS:
@@ -168,7 +162,7 @@ def corpus_priors(exclude: str | None = None, *, log_population: bool = True,
     table = spread_table()
     if exclude is not None:
         table = table[table["dataset"] != exclude]
-    sd = table[SPREAD_COLUMNS[(bool(log_population), bool(types))]]
+    sd = table["sd_adjusted" if log_population else "sd"]
     keep = sd > 0
     mu, sigma = _pooled(np.log(sd[keep]), table.loc[keep, "dataset"])
     priors = {"unit_sd": Prior("LogNormal", mu=round(mu, 2), sigma=round(sigma, 2))}
@@ -180,8 +174,6 @@ def corpus_priors(exclude: str | None = None, *, log_population: bool = True,
     alpha, beta = m * concentration, (1 - m) * concentration
     scale = max(1.0, MIN_BETA_PARAMETER / alpha, MIN_BETA_PARAMETER / beta)
     priors["shared_fraction"] = Prior("Beta", alpha=round(alpha * scale, 3), beta=round(beta * scale, 3))
-    rms = np.sqrt((table["type_rms"] ** 2).groupby(table["dataset"]).mean().mean())
-    priors["type_effect"] = Prior("Normal", mu=0.0, sigma=round(float(rms), 2))
     if log_population:
         m, s = _pooled(table["slope"], table["dataset"])
         priors["log_population"] = Prior("Normal", mu=round(m, 2), sigma=round(s, 2))
@@ -196,9 +188,7 @@ def main() -> None:
     spread_table.cache_clear()
     print(f"wrote {path} ({len(table)} tables)")
     for exclude in (None, *DATASETS):
-        for types in (False, True):
-            print(f"exclude={exclude}, types={types}: "
-                  + ", ".join(f"{k} ~ {v}" for k, v in corpus_priors(exclude, types=types).items()))
+        print(f"exclude={exclude}: " + ", ".join(f"{k} ~ {v}" for k, v in corpus_priors(exclude).items()))
 
 
 if __name__ == "__main__":

@@ -233,7 +233,7 @@ def study_priors(study: ValidationStudy, dataset: str) -> dict | None:
     if not study.leave_one_dataset_out:
         return None
     options = {k: study.estimator_options[k] for k in PRIOR_OPTIONS if k in study.estimator_options}
-    return loo_priors(dataset, types=True, **options)  # every corpus unit has a type
+    return loo_priors(dataset, **options)
 
 
 def searched_data(table, searched: list[str]):

@@ -98,31 +98,24 @@ class HierarchicalExtent:
             raise ConfigError(f"unit_effect must be one of {UNIT_EFFECTS}, got {unit_effect!r}")
         self.log_population = bool(log_population)
         self.unit_effect = unit_effect
-        # fail early on bad priors; the defaults under them depend on whether the data have unit types
-        resolve_priors(default_priors(self.log_population), priors)
-        self.prior_overrides = {k: v if isinstance(v, Prior) else Prior.from_dict(v)
-                                for k, v in (priors or {}).items()}
+        self.priors = resolve_priors(default_priors(self.log_population), priors)  # fail early on bad priors
         self.sampler = sampler or SamplerConfig()
         self.strict = strict
         self.centered = centered
-
-    def priors_for(self, data: ExtentData) -> dict[str, Prior]:
-        """The priors a fit of ``data`` uses: the defaults for its types, with this estimator's overrides."""
-        return resolve_priors(default_priors(self.log_population, types=data.has_types), self.prior_overrides)
 
     def _model_options(self) -> dict:
         return {"log_population": self.log_population, "unit_effect": self.unit_effect}
 
     def build(self, data: ExtentData):
         """The PyMC model for ``data`` (nothing sampled)."""
-        return build_extent_model(data, self.priors_for(data), centered=self.centered, **self._model_options())
+        return build_extent_model(data, self.priors, centered=self.centered, **self._model_options())
 
     def fit(self, data: ExtentData) -> ExtentResult:
         """Sample the posterior and the national totals; warn loudly if the fit did not converge."""
         design = Design.from_data(data, log_population=self.log_population)
         warn_extrapolation(data, design)
         centered = prefer_centered(design) if self.centered is None else self.centered
-        priors = self.priors_for(data)
+        priors = self.priors
         model = build_extent_model(data, priors, design=design, centered=centered, **self._model_options())
         sampler = self.sampler
         if sampler.target_accept is None:
@@ -165,7 +158,7 @@ class HierarchicalExtent:
         import pandas as pd
 
         base = result if result is not None else self.fit(data)
-        priors = self.priors_for(data)
+        priors = self.priors
         prior = priors["unit_sd"]
         if prior.distribution != "LogNormal":
             raise ConfigError("prior_sensitivity needs a LogNormal unit_sd prior")
