@@ -24,8 +24,9 @@ disease counts by area), :func:`table_spreads` estimates
 new table is ``LogNormal(mu, sigma)`` with ``mu`` the mean of the dataset means and ``sigma**2`` the variance
 between dataset means plus the mean within-dataset variance (the predictive distribution for a table of a new
 dataset). The log-population slope gets ``Normal`` the same way, the shared fraction a ``Beta`` with the same
-mean and variance (``alpha, beta >= 2``: :data:`MIN_BETA_PARAMETER`). ``corpus_priors(exclude=name)`` repeats the derivation without one dataset: real-data
-validation scores each dataset with priors that never saw it.
+mean and variance (``alpha, beta >= 2``: :data:`MIN_BETA_PARAMETER`). ``corpus_priors(exclude=name)``
+repeats the derivation without one dataset: real-data validation scores each dataset with priors that never
+saw it.
 
 The table the defaults come from ships as ``extent/datasets/corpus/spread_table.csv``; regenerate it with
 ``python -m extent.elicitation`` (a test checks that the shipped table and the defaults are reproduced).
