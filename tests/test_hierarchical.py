@@ -141,13 +141,15 @@ def test_extrapolation_warning_when_only_the_largest_units_are_searched(report):
     from extent.estimators.hierarchical import warn_extrapolation
     from extent.models import Design
 
-    units = report.data.units
+    ungrouped = report.data.units.reset_index().drop(columns=["population_group", "population_group_cv"])
+    base = type(report.data).from_frames(ungrouped, report.data.counts)
+    units = base.units
     largest = units["population"].nlargest(3).index
     counts = pd.DataFrame({"unit": largest, "category": "x", "cases": [5, 6, 7]})
-    data = report.data.with_counts(counts)
+    data = base.with_counts(counts)
     with pytest.warns(ExtrapolationWarning, match="above the 75th percentile of the unsearched units on population"):
         warn_extrapolation(data, Design.from_data(data))
-    mixed = report.data.with_counts(pd.DataFrame({"unit": [largest[0], units["population"].idxmin()], "category": "x",
+    mixed = base.with_counts(pd.DataFrame({"unit": [largest[0], units["population"].idxmin()], "category": "x",
                                                   "cases": [5, 1]}))
     with warnings.catch_warnings():
         warnings.simplefilter("error", ExtrapolationWarning)

@@ -109,7 +109,8 @@ def test_study_defaults_tasks_and_identity():
     assert study.datasets == DATASETS and study.ks == (2, 3, 5, 10) and study.sampler == SamplerConfig()
     assert study.n_tasks == len(DATASETS) * 5 * 4 * 3
     assert study.task(0) == ("ew_recorded_crime", "random", 2, 0)
-    assert study.task(4) == ("ew_recorded_crime", "pps", 2, 1)
+    assert study.task(4) == ("ew_recorded_crime", "largest", 2, 0)
+    assert study.task(len(study.cells)) == ("ew_recorded_crime", "random", 2, 1)  # replicate-major
     assert study.task(study.n_tasks - 1) == ("us_gun_murders", "largest", 10, 2)
     assert sorted({study.task(t) for t in range(study.n_tasks)}) == sorted(
         (d, g, k, r) for d in DATASETS for g in SEARCH_DESIGNS for k in (2, 3, 5, 10) for r in range(3))
@@ -179,8 +180,8 @@ def fake(monkeypatch):
 def test_task_scores_the_table_total_and_the_naive_scaling(fake):
     study = ValidationStudy(datasets=("ew_recorded_crime", "us_ucr_crime"), designs=("random", "report"), ks=(3,),
                             reps=2)
-    rec = run_validation_task(study, 5)
-    assert study.task(5) == ("us_ucr_crime", "random", 3, 1)
+    rec = run_validation_task(study, 6)
+    assert study.task(6) == ("us_ucr_crime", "random", 3, 1)
     naive, hier = rec.estimates
     table = next(t for t in corpus_tables("us_ucr_crime") if t.name == naive["table"])
     frame = table_frame(table).set_index("unit")
@@ -192,15 +193,15 @@ def test_task_scores_the_table_total_and_the_naive_scaling(fake):
     assert hier["lower_0.95"] <= hier["lower_0.9"] <= hier["lower_0.5"] <= hier["estimate"] <= hier["upper_0.5"]
     assert hier["upper_0.5"] <= hier["upper_0.9"] <= hier["upper_0.95"]
     assert rec.fit["dataset"] == "us_ucr_crime" and rec.fit["table"] == table.name
-    assert rec == run_validation_task(study, 5) and rec != run_validation_task(study, 4)
+    assert rec == run_validation_task(study, 6) and rec != run_validation_task(study, 4)
     assert ReplicateRecord.from_dict(json.loads(json.dumps(rec.to_dict()))) == rec
 
 
 def test_task_uses_leave_one_dataset_out_priors(fake):
     study = ValidationStudy(datasets=("us_gun_murders", "ew_recorded_crime"), designs=("pps",), ks=(2,), reps=2)
     records = [run_validation_task(study, t) for t in range(study.n_tasks)]
-    assert [r.fit["priors"] for r in records] == [["loo_prior_without_us_gun_murders"]] * 2 + [
-        ["loo_prior_without_ew_recorded_crime"]] * 2
+    assert [r.fit["priors"] for r in records] == [["loo_prior_without_us_gun_murders"],
+                                                  ["loo_prior_without_ew_recorded_crime"]] * 2
     assert fake == [("us_gun_murders", {}), ("ew_recorded_crime", {})]  # computed once per dataset and process
     off = ValidationStudy(datasets=("us_gun_murders",), designs=("pps",), ks=(2,), reps=1, leave_one_dataset_out=False)
     assert run_validation_task(off, 0).fit["priors"] == [] and len(fake) == 2
