@@ -115,13 +115,12 @@ class HierarchicalExtent:
         design = Design.from_data(data, log_population=self.log_population)
         warn_extrapolation(data, design)
         centered = prefer_centered(design) if self.centered is None else self.centered
-        priors = self.priors
-        model = build_extent_model(data, priors, design=design, centered=centered, **self._model_options())
+        model = build_extent_model(data, self.priors, design=design, centered=centered, **self._model_options())
         sampler = self.sampler
         if sampler.target_accept is None:
             sampler = sampler.with_(target_accept=TARGET_ACCEPT[centered])
         idata = sample(model, sampler,
-                       cache_key=compile_key(design, priors, (centered, self.unit_effect)))
+                       cache_key=compile_key(design, self.priors, (centered, self.unit_effect)))
         start = time.perf_counter()
         national = national_totals(idata, data, design, seed=sampler.random_seed + 1, unit_effect=self.unit_effect)
         idata.sample_stats.attrs["prediction_time"] = time.perf_counter() - start
@@ -130,7 +129,7 @@ class HierarchicalExtent:
         diagnostics = Diagnostics.from_idata(with_totals, DIAGNOSED, unit_names=("force_effect",))
         diagnostics.check(strict=self.strict, what=f"hierarchical fit of {data.name!r}")
         settings = {
-            "priors": {k: v.to_dict() for k, v in priors.items()},
+            "priors": {k: v.to_dict() for k, v in self.priors.items()},
             "sampler": sampler.to_dict(),
             "centered": centered,
             **self._model_options(),
@@ -158,12 +157,11 @@ class HierarchicalExtent:
         import pandas as pd
 
         base = result if result is not None else self.fit(data)
-        priors = self.priors
-        prior = priors["unit_sd"]
+        prior = self.priors["unit_sd"]
         if prior.distribution != "LogNormal":
             raise ConfigError("prior_sensitivity needs a LogNormal unit_sd prior")
         wider = Prior("LogNormal", mu=round(prior.params["mu"] + float(np.log(2.0)), 3), sigma=prior.params["sigma"])
-        alt = HierarchicalExtent(priors={**priors, "unit_sd": wider}, sampler=self.sampler, strict=self.strict,
+        alt = HierarchicalExtent(priors={**self.priors, "unit_sd": wider}, sampler=self.sampler, strict=self.strict,
                                  centered=self.centered, **self._model_options()).fit(data)
         rows = []
         for c in base.categories:
@@ -197,11 +195,12 @@ def warn_extrapolation(data: ExtentData, design: Design) -> None:
             columns[name] = values
     for name, values in columns.items():
         rest = values[~searched]
-        lo, hi = np.quantile(rest, [EXTRAPOLATION_QUANTILE, 1 - EXTRAPOLATION_QUANTILE])
         if np.ptp(rest) == 0:
             continue
-        if (values[searched] > hi).all() or (values[searched] < lo).all():
-            side = "above the 75th" if (values[searched] > hi).all() else "below the 25th"
+        lo, hi = np.quantile(rest, [EXTRAPOLATION_QUANTILE, 1 - EXTRAPOLATION_QUANTILE])
+        above, below = (values[searched] > hi).all(), (values[searched] < lo).all()
+        if above or below:
+            side = "above the 75th" if above else "below the 25th"
             warnings.warn(
                 f"{data.name}: every searched unit lies {side} percentile of the unsearched units on {name}; "
                 "the national estimate extrapolates and its interval rests on the model's size and covariate "
