@@ -43,6 +43,7 @@ def test_numba_psi_matches_scipy():
 @pytest.mark.sampling
 def test_cached_compile_gives_the_draws_of_plain_nutpie():
     import nutpie
+    import pytensor
 
     from extent.inference.cache import compile_nutpie, register_numba_psi
 
@@ -50,7 +51,8 @@ def test_cached_compile_gives_the_draws_of_plain_nutpie():
     model = build_extent_model(_data())
     kwargs = dict(draws=50, tune=50, chains=2, seed=3, progress_bar=False)
     ours = nutpie.sample(compile_nutpie(model), **kwargs)
-    plain = nutpie.sample(nutpie.compile_pymc_model(model), **kwargs)
+    with pytensor.config.change_flags(numba__fastmath=False):  # as compile_nutpie compiles (see its module)
+        plain = nutpie.sample(nutpie.compile_pymc_model(model), **kwargs)
     np.testing.assert_array_equal(ours.posterior["log_rate"].values, plain.posterior["log_rate"].values)
 
 
@@ -80,3 +82,44 @@ def test_block_streams_make_totals_independent_of_what_follows():
     first = national_totals(idata.isel(chain=[0]), data, design, seed=1)
     np.testing.assert_array_equal(first.values[0], both.values[0])
     assert both.sel(category="a").min() >= 12  # never below the observed cases
+
+
+_COLD_WARM_SCRIPT = """
+import hashlib, sys
+import numpy as np, pandas as pd, nutpie
+sys.path.insert(0, {tests!r})
+from test_performance import _data
+from extent.inference.cache import compile_nutpie
+from extent.models.hierarchical import build_extent_model
+compiled = compile_nutpie(build_extent_model(_data()))
+rng = np.random.default_rng(0)
+h = hashlib.sha256()
+for _ in range(50):
+    logp, grad = compiled.logp_func(rng.normal(size=compiled._n_dim))
+    h.update(np.float64(logp).tobytes() + np.asarray(grad).tobytes())
+idata = nutpie.sample(compiled, draws=30, tune=30, chains=2, seed=3, progress_bar=False, cores=1)
+h.update(idata.posterior["log_rate"].values.tobytes())
+print(h.hexdigest())
+"""
+
+
+@pytest.mark.sampling
+def test_same_seed_same_draws_with_a_cold_and_a_warm_compile_cache(tmp_path):
+    """A fresh compile and a load from the disk cache give bitwise the same gradients and draws.
+
+    With numba's fast-math flags the two rounded differently (last-bit gradient differences that NUTS
+    amplifies into different draws), so a first run and its rerun disagreed.
+    """
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    script = _COLD_WARM_SCRIPT.format(tests=str(Path(__file__).parent))
+    env = {**os.environ, "PYTENSOR_FLAGS": f"base_compiledir={tmp_path / 'compiledir'}"}
+    runs = [subprocess.run([sys.executable, "-c", script], env=env, capture_output=True, text=True, timeout=600)
+            for _ in range(2)]
+    for run in runs:
+        assert run.returncode == 0, run.stderr[-2000:]
+    cold, warm = (run.stdout.strip().splitlines()[-1] for run in runs)
+    assert cold == warm

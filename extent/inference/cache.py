@@ -21,6 +21,11 @@ whole log density uncacheable. :func:`register_numba_psi` supplies a native one 
 upward recurrence, absolute error below 1e-13).
 
 Falls back to plain ``nutpie.compile_pymc_model`` when PyTensor still gives no cache key.
+
+Everything is compiled without numba's fast-math flags (``pytensor.config.numba__fastmath`` off for these
+compiles only, and part of PyTensor's cache key): with re-association and contraction allowed, LLVM rounds
+differently when a kernel is compiled inline in a fresh process than when it is loaded from the cache, so the
+same seed gave different draws cold and warm (last-bit differences in the gradient that NUTS amplifies).
 """
 
 from __future__ import annotations
@@ -34,7 +39,7 @@ from collections.abc import Callable, Hashable
 
 import numpy as np
 
-_CACHE_VERSION = "extent-nutpie-cfunc-2"
+_CACHE_VERSION = "extent-nutpie-cfunc-3"
 _MEMORY: OrderedDict[Hashable, object] = OrderedDict()
 _MEMORY_SIZE = 8
 _LOCK = threading.Lock()
@@ -254,13 +259,20 @@ def compile_nutpie(model, *, var_names=None):
     nutpie.compile_pymc.CompiledPyMCModel
         Accepted by ``nutpie.sample``; ``with_data(name=values)`` gives the same model with new data.
     """
+    import pytensor
+
+    register_numba_psi()
+    with pytensor.config.change_flags(numba__fastmath=False):
+        return _compile_nutpie(model, var_names=var_names)
+
+
+def _compile_nutpie(model, *, var_names=None):
     global _MODEL_CLASS
     import numba
     import nutpie
     from nutpie.compile_pymc import _make_functions, _prepare_dims_and_coords
     from pymc.initial_point import make_initial_point_fn
 
-    register_numba_psi()
     initial_point_fn = make_initial_point_fn(
         model=model, default_strategy="support_point", jitter_rvs=set(model.free_RVs), return_transformed=True
     )
