@@ -11,6 +11,12 @@ disease counts by area), :func:`table_spreads` estimates
 ``sd_adjusted``, ``slope``
     the same after regressing the log rate on centred log population, and that regression's slope (the
     log-population coefficient of the model);
+``sd_sized``, ``spread_slope`` (and ``sd_sized_raw``, ``spread_slope_raw`` without log population)
+    the between-unit SD as a function of size: the maximum-likelihood fit of
+    ``resid ~ Normal(0, 1 / (cases + 0.5) + (sd * exp(slope * lp))**2)`` to the residuals above, ``lp``
+    centred log population; ``sd_sized`` is the SD of a unit of mean log population. Larger units vary
+    less in every dataset of the corpus (``spread_slope`` < 0), which matters because the national total
+    is dominated by large units;
 ``sd_within_type``, ``sd_adjusted_within_type``, ``type_rms``
     the same within unit types (without and with log population), and the root mean square of the type
     coefficients: documented in ``docs/validation.md``, not used by the defaults (a variant that used them
@@ -20,10 +26,12 @@ disease counts by area), :func:`table_spreads` estimates
     category-specific): from the variance of each unit's mean residual over categories.
 
 :func:`corpus_priors` turns them into priors for the model, weighting each *dataset* equally (one dataset has
-252 tables, another one): log ``sd_adjusted`` is summarised per dataset by its mean and SD, and the prior for a
+252 tables, another one): log ``sd_sized`` (``sd_adjusted`` for the model without size-dependent spread) is
+summarised per dataset by its mean and SD, and the prior for a
 new table is ``LogNormal(mu, sigma)`` with ``mu`` the mean of the dataset means and ``sigma**2`` the variance
 between dataset means plus the mean within-dataset variance (the predictive distribution for a table of a new
-dataset). The log-population slope gets ``Normal`` the same way, the shared fraction a ``Beta`` with the same
+dataset). The log-population slope and the spread's slope get ``Normal`` the same way, the shared fraction a
+``Beta`` with the same
 mean and variance (``alpha, beta >= 2``: :data:`MIN_BETA_PARAMETER`). ``corpus_priors(exclude=name)``
 repeats the derivation without one dataset: real-data validation scores each dataset with priors that never
 saw it.
@@ -75,11 +83,15 @@ def table_spreads() -> pd.DataFrame:
             fits = {name: _residual_sd(log_rate, x, noise) for name, x in (
                 ("sd", ones[:, None]), ("sd_adjusted", np.c_[ones, lp]),
                 ("sd_within_type", np.c_[ones, dummies]), ("sd_adjusted_within_type", np.c_[ones, lp, dummies]))}
+            sized = {}
+            for suffix, x in (("", np.c_[ones, lp]), ("_raw", ones[:, None])):
+                resid = log_rate - x @ np.linalg.lstsq(x, log_rate, rcond=None)[0]
+                sized[f"sd_sized{suffix}"], sized[f"spread_slope{suffix}"] = _sized_spread(resid, 1.0 / (y + 0.5), lp)
             coef = np.linalg.lstsq(np.c_[ones, lp, dummies], log_rate, rcond=None)[0]
             slope = float(np.sum(lp * (log_rate - log_rate.mean())) / np.sum(lp**2))
             rows.append({
                 "dataset": dataset, "year": year, "category": category, "units": len(y), "total": int(y.sum()),
-                **fits, "slope": slope, "type_rms": float(np.sqrt(np.mean(coef[2:] ** 2))),
+                **fits, "slope": slope, "type_rms": float(np.sqrt(np.mean(coef[2:] ** 2))), **sized,
             })
     return pd.DataFrame(rows)
 
@@ -88,6 +100,24 @@ def _residual_sd(y: np.ndarray, x: np.ndarray, noise: float) -> float:
     """SD of the least-squares residuals of ``y`` on ``x`` less the Poisson part (0 if that is larger)."""
     resid = y - x @ np.linalg.lstsq(x, y, rcond=None)[0]
     return float(np.sqrt(max(np.sum(resid**2) / (len(y) - x.shape[1]) - noise, 0.0)))
+
+
+MIN_SIZED_SD = 0.01
+"""A fitted SD below this is taken as zero (counts as Poisson as their noise), with no spread slope."""
+
+
+def _sized_spread(resid: np.ndarray, noise: np.ndarray, lp: np.ndarray) -> tuple[float, float]:
+    """Maximum-likelihood ``(sd, slope)`` of ``resid ~ Normal(0, noise + (sd * exp(slope * lp))**2)``."""
+    from scipy.optimize import minimize
+
+    def nll(p):
+        v = noise + np.exp(2 * (p[0] + p[1] * lp))
+        return 0.5 * np.sum(np.log(v) + resid**2 / v)
+
+    start = [np.log(max(np.std(resid), 0.05)), 0.0]
+    fit = minimize(nll, start, method="L-BFGS-B", bounds=[(np.log(1e-3), np.log(5.0)), (-2.0, 2.0)])
+    sd = float(np.exp(fit.x[0]))
+    return (0.0, float("nan")) if sd < MIN_SIZED_SD else (sd, float(fit.x[1]))
 
 
 def shared_fractions() -> pd.DataFrame:
@@ -142,7 +172,8 @@ def _pooled(values: pd.Series, dataset: pd.Series) -> tuple[float, float]:
     return float(means.mean()), float(np.sqrt(between + (within.mean() if len(within) else 0.0)))
 
 
-def corpus_priors(exclude: str | None = None, *, log_population: bool = True) -> dict[str, Prior]:
+def corpus_priors(exclude: str | None = None, *, log_population: bool = True,
+                  spread_by_size: bool = True) -> dict[str, Prior]:
     """Priors on the between-unit spread (and the log-population slope) from the corpus.
 
     Parameters
@@ -151,22 +182,30 @@ def corpus_priors(exclude: str | None = None, *, log_population: bool = True) ->
         A corpus dataset left out of the derivation (leave-one-dataset-out validation).
     log_population : bool
         Whether the model has the log-population covariate: the spread prior then comes from the adjusted SDs.
+    spread_by_size : bool
+        Whether the model's spread depends on size: the spread prior is then the SD at the mean size, and
+        ``spread_slope`` gets a prior.
 
     Returns
     -------
     dict of str to Prior
-        ``unit_sd`` (LogNormal), ``shared_fraction`` (Beta) and, with ``log_population``,
-        ``log_population`` (Normal); rounded to two decimals (three for the Beta), as stated in the docs.
+        ``unit_sd`` (LogNormal), ``shared_fraction`` (Beta), with ``log_population`` ``log_population``
+        (Normal) and with ``spread_by_size`` ``spread_slope`` (Normal); rounded to two decimals (three for the
+        Beta), as stated in the docs.
     """
     if exclude is not None and exclude not in DATASETS:
         raise ConfigError(f"unknown corpus dataset {exclude!r}; available: {', '.join(DATASETS)}")
     table = spread_table()
     if exclude is not None:
         table = table[table["dataset"] != exclude]
-    sd = table["sd_adjusted" if log_population else "sd"]
+    suffix = "" if log_population else "_raw"
+    sd = table[f"sd_sized{suffix}"] if spread_by_size else table["sd_adjusted" if log_population else "sd"]
     keep = sd > 0
     mu, sigma = _pooled(np.log(sd[keep]), table.loc[keep, "dataset"])
     priors = {"unit_sd": Prior("LogNormal", mu=round(mu, 2), sigma=round(sigma, 2))}
+    if spread_by_size:
+        m, s = _pooled(table.loc[keep, f"spread_slope{suffix}"], table.loc[keep, "dataset"])
+        priors["spread_slope"] = Prior("Normal", mu=round(m, 2), sigma=round(s, 2))
 
     shared = table.drop_duplicates(["dataset", "year"]).dropna(subset=["shared_fraction"])
     m, s = _pooled(shared["shared_fraction"].clip(0.01, 0.99), shared["dataset"])

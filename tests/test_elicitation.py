@@ -28,7 +28,8 @@ def test_shipped_spread_table_is_reproduced_from_the_corpus():
     shipped, rebuilt = spread_table(), build_spread_table()
     pd.testing.assert_frame_equal(shipped[["dataset", "year", "category", "units", "total"]],
                                   rebuilt[["dataset", "year", "category", "units", "total"]], check_dtype=False)
-    for col in ("sd", "sd_adjusted", "slope", "shared_fraction"):
+    for col in ("sd", "sd_adjusted", "slope", "shared_fraction", "sd_sized", "spread_slope", "sd_sized_raw",
+                "spread_slope_raw"):
         np.testing.assert_allclose(shipped[col], rebuilt[col], rtol=1e-5, atol=1e-7)
 
 
@@ -43,6 +44,24 @@ def test_spread_estimate_removes_poisson_noise():
     assert raw > 0.001 and np.sqrt(corrected) < 0.05
 
 
+def test_sized_spread_recovers_a_known_size_slope():
+    """Residuals whose SD falls with size (0.5 at the mean size, slope -0.3) plus Poisson noise: recovered."""
+    from extent.elicitation import _sized_spread
+
+    rng = np.random.default_rng(3)
+    lp = rng.uniform(-2.5, 2.5, 2000)
+    noise = rng.uniform(0.001, 0.05, 2000)
+    resid = rng.normal(0.0, np.sqrt(noise + (0.5 * np.exp(-0.3 * lp)) ** 2))
+    sd, slope = _sized_spread(resid, noise, lp)
+    assert sd == pytest.approx(0.5, abs=0.03) and slope == pytest.approx(-0.3, abs=0.04)
+
+
+def test_larger_units_vary_less_in_every_dataset():
+    """The corpus fact behind ``spread_by_size``: the median spread slope is negative in every dataset."""
+    medians = spread_table().groupby("dataset")["spread_slope"].median()
+    assert (medians < 0).all() and len(medians) == len(DATASETS)
+
+
 def test_spread_within_types_is_smaller():
     """The table also holds the spread within unit types (documented; the defaults use the spread over all)."""
     t = spread_table()
@@ -53,7 +72,10 @@ def test_spread_within_types_is_smaller():
 def test_default_priors_are_the_whole_corpus_derivation():
     p = corpus_priors()
     assert p["unit_sd"].distribution == "LogNormal"
-    assert p["unit_sd"].params == {"mu": -0.5, "sigma": 0.5}
+    assert p["unit_sd"].params == {"mu": -0.63, "sigma": 0.47}  # the SD at the mean size
+    assert p["spread_slope"].params == {"mu": -0.22, "sigma": 0.26}
+    assert corpus_priors(spread_by_size=False)["unit_sd"].params == {"mu": -0.5, "sigma": 0.5}
+    assert "spread_slope" not in corpus_priors(spread_by_size=False)
     assert p["log_population"].params == {"mu": 0.05, "sigma": 0.29}
     a, b = p["shared_fraction"].params["alpha"], p["shared_fraction"].params["beta"]
     assert a / (a + b) == pytest.approx(0.41, abs=0.01)
@@ -68,8 +90,8 @@ def test_leave_one_dataset_out_ignores_the_held_out_dataset(held_out, monkeypatc
     table = spread_table().copy()
     scrambled = table.copy()
     rows = scrambled["dataset"] == held_out
-    scrambled.loc[rows, ["sd", "sd_adjusted"]] *= 5.0
-    scrambled.loc[rows, "slope"] += 1.0
+    scrambled.loc[rows, ["sd", "sd_adjusted", "sd_sized", "sd_sized_raw"]] *= 5.0
+    scrambled.loc[rows, ["slope", "spread_slope", "spread_slope_raw"]] += 1.0
     monkeypatch.setattr(el, "spread_table", lambda: scrambled)
     assert corpus_priors(exclude=held_out) == base
     whole = corpus_priors()
@@ -78,7 +100,7 @@ def test_leave_one_dataset_out_ignores_the_held_out_dataset(held_out, monkeypatc
     monkeypatch.setattr(el, "spread_table", lambda: scrambled)
     other = next(d for d in DATASETS if d != held_out and d != "us_gun_murders")
     changed = table.copy()
-    changed.loc[changed["dataset"] == other, "sd_adjusted"] *= 5.0
+    changed.loc[changed["dataset"] == other, "sd_sized"] *= 5.0
     monkeypatch.setattr(el, "spread_table", lambda: changed)
     assert corpus_priors(exclude=held_out)["unit_sd"] != base["unit_sd"]
 

@@ -65,11 +65,14 @@ def test_model_logp_equals_pymc_negative_binomial(report):
     point = model.initial_point()
     point["unit_sd_log__"] = np.array(np.log(0.6))
     point["shared_fraction_logodds__"] = np.array(0.0)  # half of 0.6**2 is category-specific
+    point["spread_slope"] = np.array(-0.2)  # ... at the mean size; each force's SD is 0.6 * exp(-0.2 * lp)
     ours = model.compile_logp(vars=[model["cases"]], sum=False)(point)[0]
     _, _, eta, _ = model["cases"].owner.inputs  # rng, size, log mean, shape
     (eta_values,) = model.replace_rvs_by_values([eta])
     mu = np.exp(model.compile_fn(eta_values, inputs=model.value_vars, on_unused_input="ignore")(point))
-    alpha = 1 / np.expm1(0.6**2 * 0.5)
+    design = Design.from_data(report.data)
+    sized_sd = 0.6 * np.exp(-0.2 * design.force_lp[design.cell_force])
+    alpha = 1 / np.expm1(sized_sd**2 * 0.5)
     expected = stats.nbinom.logpmf(report.data.counts["cases"], alpha, alpha / (alpha + mu))
     np.testing.assert_allclose(ours, expected, rtol=1e-10)
 

@@ -20,13 +20,14 @@ def test_report_model_structure(report):
     assert list(model.coords["type"]) == ["metropolitan"]  # shire is the reference level
     free = {v.name for v in model.free_RVs}
     assert free == {"log_rate", "unit_sd", "shared_fraction", "force_z", "type_effect", "log_population_coef",
-                    "population_split_z", "population_total_z"}
+                    "population_split_z", "population_total_z", "spread_slope"}
     assert {v.name for v in model.deterministics} == {"log_mean_rate", "force_effect", "force_sd", "dispersion",
                                                        "coef", "population_error"}
     assert list(model.coords["covariate"]) == ["log_population"]
     assert model.named_vars_to_dims["log_rate"] == ("category",)
     assert model.named_vars_to_dims["cases"] == ("cell",)
     assert model["cases_data"].get_value().tolist() == report.data.counts["cases"].tolist()
+    assert "spread_slope" not in {v.name for v in build_extent_model(report.data, spread_by_size=False).free_RVs}
 
 
 def test_logp_and_gradient_finite_at_initial_point(report):
@@ -111,7 +112,7 @@ def test_default_spread_prior_is_the_corpus_derivation():
     assert DEFAULT_PRIORS["unit_sd"] == corpus_priors()["unit_sd"]
     assert default_priors(False)["unit_sd"] == corpus_priors(log_population=False)["unit_sd"]
     assert "log_population" not in default_priors(False)
-    assert DEFAULT_PRIORS["type_effect"] == Prior("Normal", mu=0.0, sigma=0.5)  # a stated judgement
+    assert DEFAULT_PRIORS["type_effect"] == Prior("Normal", mu=-0.125, sigma=0.5)  # a stated judgement
 
 
 def test_population_group_is_a_split_of_a_known_total(report):
@@ -151,3 +152,29 @@ def test_student_t_unit_effects(report):
     assert np.isfinite(model.compile_logp()(model.initial_point()))
     with pytest.raises(ConfigError, match="unit_effect must be one of"):
         HierarchicalExtent(unit_effect="cauchy")
+
+
+def test_type_effect_prior_has_mean_rate_ratio_one():
+    """An unsearched type's uncertain rate ratio widens the national interval but does not raise its point."""
+    import pymc as pm
+
+    prior = DEFAULT_PRIORS["type_effect"]
+    with pm.Model():
+        draws = pm.draw(prior.create("t", shape=200_000), random_seed=1)
+    assert np.exp(draws).mean() == pytest.approx(1.0, abs=0.005)
+    assert np.median(np.exp(draws)) < 0.9
+
+
+def test_spread_by_size_makes_larger_units_vary_less():
+    """Unit effects' prior SD follows ``unit_sd * exp(spread_slope * lp)``: with the slope fixed at -0.3 the
+    largest unit (100x the population of the smallest) varies exp(-0.3 * log 100) = 0.25 times as much."""
+    import pymc as pm
+
+    units = pd.DataFrame({"unit": ["small", "mid", "large"], "population": [1e4, 1e5, 1e6]})
+    counts = pd.DataFrame({"unit": ["small", "mid", "large"], "category": "a", "cases": [1, 10, 100]})
+    data = ExtentData.from_frames(units, counts)
+    model = build_extent_model(data, {"spread_slope": Prior("Normal", mu=-0.3, sigma=1e-6)}, log_population=False)
+    effects = pm.draw(model["force_effect"], draws=40_000, random_seed=2)
+    sd = effects.std(axis=0)
+    assert sd[2] / sd[0] == pytest.approx(np.exp(-0.3 * np.log(100)), rel=0.05)
+    assert sd[1] / sd[0] == pytest.approx(np.exp(-0.3 * np.log(10)), rel=0.05)

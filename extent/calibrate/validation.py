@@ -50,7 +50,7 @@ KS = (2, 3, 5, 10)
 """Default numbers of searched units."""
 VALIDATION_DESIGNS = tuple(SEARCH_DESIGNS)
 RESERVED_OPTIONS = ("priors", "sampler")
-PRIOR_OPTIONS = ("log_population",)
+PRIOR_OPTIONS = ("log_population", "spread_by_size")
 """Estimator options that the leave-one-dataset-out priors depend on (passed to ``corpus_priors``)."""
 
 

@@ -18,7 +18,7 @@ import numpy as np
 from extent.data import ExtentData
 from extent.inference import Diagnostics, SamplerConfig, sample
 from extent.exceptions import ConfigError, ExtrapolationWarning
-from extent.models.design import DEFAULT_LOG_POPULATION, LOG_POPULATION, Design
+from extent.models.design import DEFAULT_LOG_POPULATION, DEFAULT_SPREAD_BY_SIZE, LOG_POPULATION, Design
 from extent.models.hierarchical import build_extent_model, default_priors, prefer_centered
 from extent.models.predict import national_totals
 from extent.priors import Prior, resolve_priors
@@ -36,7 +36,7 @@ Non-centred fits are the few-force ones, whose curved posterior needs small step
 forces have no divergences at PyMC's default 0.8 (sizes M and L, ``docs/performance.md``); at size M 0.99
 took 3.8x the gradient evaluations of 0.9, and at L 0.9 took 39 leapfrog steps per draw against 31 at 0.8."""
 
-DATA_FIELDS = ("cases", "log_exposure", "force_x", "unit_x", "cell_type")
+DATA_FIELDS = ("cases", "log_exposure", "force_x", "unit_x", "cell_type", "force_lp", "unit_lp")
 """Design arrays that enter the model as ``pm.Data`` (swapped into a cached compiled model)."""
 
 
@@ -78,6 +78,9 @@ class HierarchicalExtent:
         only large or only small units carries the uncertainty of extrapolating in size.
     unit_effect : {"normal", "student_t"}
         Distribution of the shared unit effect; Student-t (4 degrees of freedom) for outlying units.
+    spread_by_size : bool
+        Let the between-unit SD depend on log population (default on: larger units vary less in every
+        corpus dataset, ``docs/validation.md``).
     """
 
     name = "hierarchical"
@@ -91,6 +94,7 @@ class HierarchicalExtent:
         centered: bool | None = None,
         log_population: bool = DEFAULT_LOG_POPULATION,
         unit_effect: str = "normal",
+        spread_by_size: bool = DEFAULT_SPREAD_BY_SIZE,
     ):
         from extent.models.hierarchical import UNIT_EFFECTS
 
@@ -98,13 +102,15 @@ class HierarchicalExtent:
             raise ConfigError(f"unit_effect must be one of {UNIT_EFFECTS}, got {unit_effect!r}")
         self.log_population = bool(log_population)
         self.unit_effect = unit_effect
-        self.priors = resolve_priors(default_priors(self.log_population), priors)  # fail early on bad priors
+        self.spread_by_size = bool(spread_by_size)
+        self.priors = resolve_priors(default_priors(self.log_population, self.spread_by_size), priors)  # fail early on bad priors
         self.sampler = sampler or SamplerConfig()
         self.strict = strict
         self.centered = centered
 
     def _model_options(self) -> dict:
-        return {"log_population": self.log_population, "unit_effect": self.unit_effect}
+        return {"log_population": self.log_population, "unit_effect": self.unit_effect,
+                "spread_by_size": self.spread_by_size}
 
     def build(self, data: ExtentData):
         """The PyMC model for ``data`` (nothing sampled)."""
@@ -120,7 +126,7 @@ class HierarchicalExtent:
         if sampler.target_accept is None:
             sampler = sampler.with_(target_accept=TARGET_ACCEPT[centered])
         idata = sample(model, sampler,
-                       cache_key=compile_key(design, self.priors, (centered, self.unit_effect)))
+                       cache_key=compile_key(design, self.priors, (centered, self.unit_effect, self.spread_by_size)))
         start = time.perf_counter()
         national = national_totals(idata, data, design, seed=sampler.random_seed + 1, unit_effect=self.unit_effect)
         idata.sample_stats.attrs["prediction_time"] = time.perf_counter() - start

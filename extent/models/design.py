@@ -25,6 +25,9 @@ LOG_POPULATION = "log_population"
 DEFAULT_LOG_POPULATION = True
 """Whether the model includes :data:`LOG_POPULATION` unless told otherwise (see ``docs/validation.md``)."""
 
+DEFAULT_SPREAD_BY_SIZE = True
+"""Whether the between-unit SD depends on log population unless told otherwise (see ``docs/validation.md``)."""
+
 
 def covariate_matrix(data: ExtentData, log_population: bool) -> tuple[list[str], np.ndarray]:
     """Covariate names and values for every unit (units-table order).
@@ -91,6 +94,10 @@ class Design:
     """Covariate values of the searched forces (``force`` order)."""
     rate_scale: float
     """Exposure per rate unit: :data:`RATE_SCALE` for population, 1 for another exposure."""
+    unit_lp: np.ndarray
+    """Log population of every unit, centred at its mean over all units (the size the spread depends on)."""
+    force_lp: np.ndarray
+    """:attr:`unit_lp` of the searched forces (``force`` order)."""
 
     @classmethod
     def from_data(cls, data: ExtentData, *, log_population: bool = DEFAULT_LOG_POPULATION) -> Design:
@@ -119,6 +126,8 @@ class Design:
             else np.full(len(counts), -1)
         )
         force_group, force_share, group_cv = _population_groups(units, forces)
+        lp = np.log(units["population"].to_numpy(float))
+        unit_lp = lp - lp.mean()
         return cls(
             categories=categories,
             forces=forces,
@@ -137,6 +146,8 @@ class Design:
             unit_x=unit_x,
             force_x=unit_x[force_rows],
             rate_scale=rate_scale,
+            unit_lp=unit_lp,
+            force_lp=unit_lp[force_rows],
         )
 
     @property

@@ -46,7 +46,7 @@ import pytensor.tensor as pt
 from extent.data import ExtentData
 from extent.elicitation import corpus_priors
 from extent.exceptions import ConfigError
-from extent.models.design import DEFAULT_LOG_POPULATION, LOG_POPULATION, Design
+from extent.models.design import DEFAULT_LOG_POPULATION, DEFAULT_SPREAD_BY_SIZE, LOG_POPULATION, Design
 from extent.models.likelihood import negative_binomial_log_mean
 from extent.priors import Prior, resolve_priors
 
@@ -54,10 +54,16 @@ UNIT_EFFECTS = ("normal", "student_t")
 """Distributions of the unit effect: normal, or Student-t with :data:`STUDENT_T_NU` degrees of freedom
 (scaled to the same SD) for outlying units such as a small city centre with a large daytime population."""
 STUDENT_T_NU = 4.0
+MAX_UNIT_SD = 3.0
+"""Cap on a unit's between-unit SD with size-dependent spread (a rate ratio of 20 per SD; the corpus's largest
+table SD is 2.2): keeps the tails of ``unit_sd`` times ``exp(spread_slope * lp)`` at extreme sizes finite."""
+TYPE_EFFECT_SD = 0.5
+"""Prior SD of a type's log rate ratio to the reference type (see :func:`default_priors`)."""
 
 
-def default_priors(log_population: bool = DEFAULT_LOG_POPULATION) -> dict[str, Prior]:
-    """The default priors of the model with or without the log-population covariate.
+def default_priors(log_population: bool = DEFAULT_LOG_POPULATION,
+                   spread_by_size: bool = DEFAULT_SPREAD_BY_SIZE) -> dict[str, Prior]:
+    """The default priors of the model with or without the log-population covariate and size-dependent spread.
 
     log_rate
         Log cases per 100,000 population per year in a typical unit, per category: Normal(0, 3) spans about
@@ -73,19 +79,25 @@ def default_priors(log_population: bool = DEFAULT_LOG_POPULATION) -> dict[str, P
         (``Beta(2, 2.85)``, mean 0.41).
     log_population
         Coefficient of centred log population (rate elasticity to size): Normal from the corpus (0.05, 0.29).
+    spread_slope
+        Slope of the log between-unit SD on centred log population (negative: larger units vary less):
+        Normal from the corpus, where it is negative in every dataset.
     coef
         Coefficient of each standardised user covariate (or level indicator): Normal(0, 0.5), a rate ratio
         within x2.7 per SD with 95%. This one is a judgement: the corpus has no such covariates.
     type_effect
-        Log rate ratio of a unit type to the reference type: Normal(0, 0.5), a ratio within x2.7 with 95%. A
+        Log rate ratio of a unit type to the reference type: ``Normal(-0.125, 0.5)``, a ratio within x2.7 with
+        95% and a *mean* ratio of one (``mu = -sigma**2 / 2``), so that not knowing an unsearched type's rate
+        widens the national interval without raising its point estimate (with ``mu = 0`` the expected ratio
+        is ``exp(sigma**2 / 2) = 1.13``: every unsearched type added 13% to its units' expected cases). A
         judgement: types mean different things in different datasets, and a prior learnt from the corpus's
         types (Normal(0, 0.76)) did not carry over (``docs/validation.md``).
     """
     return {
         "log_rate": Prior("Normal", mu=0.0, sigma=3.0),
-        **corpus_priors(log_population=log_population),
+        **corpus_priors(log_population=log_population, spread_by_size=spread_by_size),
         "coef": Prior("Normal", mu=0.0, sigma=0.5),
-        "type_effect": Prior("Normal", mu=0.0, sigma=0.5),
+        "type_effect": Prior("Normal", mu=-TYPE_EFFECT_SD**2 / 2, sigma=TYPE_EFFECT_SD),
     }
 
 
@@ -124,6 +136,7 @@ def build_extent_model(
     centered: bool | None = None,
     log_population: bool = DEFAULT_LOG_POPULATION,
     unit_effect: str = "normal",
+    spread_by_size: bool = DEFAULT_SPREAD_BY_SIZE,
 ) -> pm.Model:
     """Build the hierarchical extent model for ``data``.
 
@@ -142,6 +155,9 @@ def build_extent_model(
         Include centred log population as a covariate.
     unit_effect : {"normal", "student_t"}
         Distribution of the shared unit effect.
+    spread_by_size : bool
+        Let the between-unit SD depend on size: ``unit_sd * exp(spread_slope * lp)`` for a unit of centred
+        log population ``lp`` (both variance components; see the module docstring).
 
     Returns
     -------
@@ -151,7 +167,7 @@ def build_extent_model(
     """
     if unit_effect not in UNIT_EFFECTS:
         raise ConfigError(f"unit_effect must be one of {UNIT_EFFECTS}, got {unit_effect!r}")
-    p = resolve_priors(default_priors(log_population), priors)
+    p = resolve_priors(default_priors(log_population, spread_by_size), priors)
     d = design or Design.from_data(data, log_population=log_population)
     if (LOG_POPULATION in d.covariates) != log_population:
         raise ConfigError("design and log_population disagree")
@@ -169,8 +185,17 @@ def build_extent_model(
         grouped = d.force_group >= 0
         if grouped.any() and centered:
             raise ConfigError("population groups need non-centred unit effects (centered=False)")
+        if spread_by_size:
+            force_lp = pm.Data("force_lp", d.force_lp, dims="force")
+            sized_sd = pt.minimum(unit_sd * pt.exp(p["spread_slope"].create("spread_slope") * force_lp), MAX_UNIT_SD)
+            force_sd_f = sized_sd * pt.sqrt(shared)
+            # category-specific part per cell (``dispersion`` is its value at the mean size)
+            alpha = 1.0 / pt.expm1(sized_sd[d.cell_force] ** 2 * (1 - shared))
+        else:
+            force_sd_f = force_sd
+            alpha = 1.0 / dispersion**2
         folded_cv = np.where(grouped, 0.0, d.force_cv)  # grouped forces' errors are modelled explicitly below
-        force_scale = pt.sqrt(force_sd**2 + folded_cv**2) if folded_cv.any() else force_sd
+        force_scale = pt.sqrt(force_sd_f**2 + folded_cv**2) if folded_cv.any() else force_sd_f
         if unit_effect == "normal":
             pm.Deterministic("log_mean_rate", log_rate + force_sd**2 / 2, dims="category")
         if centered and unit_effect == "normal":
@@ -198,8 +223,8 @@ def build_extent_model(
             padded = pt.concatenate([type_effect, pt.zeros(1)])  # index -1 -> reference level
             eta = eta + padded[cell_type]
 
-        negative_binomial_log_mean("cases", eta, 1.0 / dispersion**2, observed=cases, dims="cell",
-                                   table=d.count_table)
+        negative_binomial_log_mean("cases", eta, alpha, observed=cases, dims="cell",
+                                   table=d.count_table and not spread_by_size)  # the table needs one alpha
     return model
 
 

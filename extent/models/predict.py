@@ -53,13 +53,14 @@ def national_totals(
         return post[name].transpose(CHAIN, DRAW, *dims).values.reshape(n_samples, -1)
 
     log_rate = flat("log_rate", CATEGORY)
-    force_sd = flat("force_sd")[:, 0]
-    with np.errstate(divide="ignore"):
-        alpha = np.minimum(1.0 / flat("dispersion")[:, 0] ** 2, 1e10)  # the likelihood's Poisson limit
+    units = data.units
+    # the two variance components at the mean size: shared (force_sd) and category-specific (log-scale variance)
+    force_sd = flat("force_sd")
+    specific_var = np.log1p(flat("dispersion") ** 2)
+    spread_slope = flat("spread_slope") if "spread_slope" in post else None
     force_effect = flat("force_effect", "force")
     type_effect = np.concatenate([flat("type_effect", "type"), np.zeros((n_samples, 1))], axis=1) if design.types else np.zeros((n_samples, 1))
 
-    units = data.units
     n_cat = len(design.categories)
     years = np.array([data.years(c) for c in design.categories])
     type_index = {t: i for i, t in enumerate(design.types)}
@@ -93,7 +94,9 @@ def national_totals(
         # log rate contribution of each unit (block x units): force effect + type + population error
         unit_eff = np.empty((m, len(units)))
         unit_eff[:, is_searched] = force_effect[s][:, s_rows]
-        unit_eff[:, never] = force_sd[s, None] * _standard_effects(rng, unit_effect, (m, n_never))
+        scale = _size_scale(force_sd[s], specific_var[s], None if spread_slope is None else spread_slope[s],
+                            design.unit_lp)
+        unit_eff[:, never] = (force_sd[s] * scale[:, never]) * _standard_effects(rng, unit_effect, (m, n_never))
         if (never_cv > 0).any():
             unit_eff[:, never] += rng.standard_normal((m, n_never)) * never_cv
         unit_eff += type_effect[s][:, unit_type] + log_exposure
@@ -102,7 +105,8 @@ def national_totals(
         # expected counts per (draw, category, unit); observed cells are left out
         mu = np.exp(unit_eff[:, None, :] + log_rate[s][:, :, None] + log_years)
         mu[np.broadcast_to(observed[None], mu.shape)] = 0.0
-        a = alpha[s][:, None, None]
+        with np.errstate(divide="ignore"):  # the likelihood's Poisson limit
+            a = np.minimum(1.0 / np.expm1(specific_var[s] * scale**2), 1e10)[:, None, :]
         lam = mu * rng.gamma(shape=np.broadcast_to(a, mu.shape), scale=1.0) / a
         totals[s] = rng.poisson(lam.sum(axis=2)) + observed_sum
     return xr.DataArray(
@@ -111,6 +115,16 @@ def national_totals(
         coords={CHAIN: post[CHAIN].values, DRAW: post[DRAW].values, CATEGORY: design.categories},
         name="national_total",
     )
+
+
+def _size_scale(force_sd, specific_var, spread_slope, unit_lp) -> np.ndarray:
+    """Factor on each unit's spread (draws x units): ``exp(spread_slope * lp)``, the total SD capped as in the model."""
+    if spread_slope is None:
+        return np.ones((len(force_sd), len(unit_lp)))
+    from extent.models.hierarchical import MAX_UNIT_SD
+
+    total_sd = np.sqrt(force_sd**2 + specific_var)
+    return np.minimum(np.exp(spread_slope * unit_lp[None, :]), MAX_UNIT_SD / np.maximum(total_sd, 1e-300))
 
 
 def _standard_effects(rng: np.random.Generator, unit_effect: str, shape: tuple[int, int]) -> np.ndarray:

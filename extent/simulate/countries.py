@@ -356,20 +356,24 @@ def simulate_country(
         force_sd = unit_sd * np.sqrt(shared)
         dispersion = float(np.sqrt(np.expm1(unit_sd**2 * (1 - shared))))
         type_effect = float(_draw(p["type_effect"], rng))
-        log_force = force_sd * rng.standard_normal(n_u)
+        lp = np.log(units["population"].to_numpy(float))
+        lp = lp - lp.mean()
+        # the model's size-dependent spread: both components scaled by exp(spread_slope * lp)
+        size_scale = np.exp(float(_draw(p["spread_slope"], rng)) * lp) if "spread_slope" in p else np.ones(n_u)
+        log_force = force_sd * size_scale * rng.standard_normal(n_u)
         if "log_population" in p:  # the model's size effect, on centred log population
-            lp = np.log(units["population"].to_numpy(float))
-            log_force = log_force + float(_draw(p["log_population"], rng)) * (lp - lp.mean())
+            log_force = log_force + float(_draw(p["log_population"], rng)) * lp
     else:
         force_sd, dispersion = scenario.force_sd, scenario.dispersion
         type_effect = float(np.log(scenario.metropolitan_ratio))
         log_rate = np.log([scenario.rates[c] for c in categories]) - force_sd**2 / 2
         log_force = force_sd * rng.standard_normal(n_u)
+        size_scale = np.ones(n_u)
     type_eff = np.where(is_other, type_effect, 0.0)
 
     if dispersion > 0:
-        shape = 1.0 / dispersion**2
-        cell = rng.gamma(shape, 1.0 / shape, size=(n_u, n_c))
+        shape = 1.0 / np.expm1(np.log1p(dispersion**2) * size_scale**2)[:, None]  # dispersion at the mean size
+        cell = rng.gamma(np.broadcast_to(shape, (n_u, n_c)), 1.0 / shape)
     else:
         cell = np.ones((n_u, n_c))
     t = np.arange(years) - (years - 1) / 2
