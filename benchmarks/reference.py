@@ -2,8 +2,8 @@
 
 Identical likelihood, priors and parameterisation to :mod:`extent.models.hierarchical` (total spread
 ``unit_sd`` split by ``shared_fraction`` into non-centred shared effects and the negative binomial's
-category-specific part, the centred log-population covariate, median-scale rates, long format over observed
-cells), but fitted as a newcomer would: ``pm.sample``
+category-specific part, both scaled by ``exp(spread_slope * lp)`` with size, the centred log-population
+covariate, median-scale rates, long format over observed cells), but fitted as a newcomer would: ``pm.sample``
 with its default sampler and settings (target_accept set to the one extent chooses for the same data, so
 that both make the same number of divergence-free draws), and national totals from ``pm.sample_posterior_predictive`` over a
 negative-binomial node for every unobserved (unit, category) cell, with never-searched units' force effects
@@ -17,7 +17,7 @@ import pandas as pd
 import pymc as pm
 import pytensor.tensor as pt
 
-from extent.models.hierarchical import default_priors  # the same priors, kept in sync
+from extent.models.hierarchical import MAX_UNIT_SD, default_priors  # the same priors and cap, kept in sync
 
 RATE_SCALE = 1e5
 
@@ -47,19 +47,23 @@ def fit_reference(units: pd.DataFrame, counts: pd.DataFrame, *, draws=1000, tune
         log_rate = PRIORS["log_rate"].create("log_rate", dims="category")
         unit_sd = PRIORS["unit_sd"].create("unit_sd")
         shared = PRIORS["shared_fraction"].create("shared_fraction")
-        force_sd = unit_sd * pt.sqrt(shared)
-        dispersion = pt.sqrt(pt.expm1(unit_sd**2 * (1 - shared)))
+        spread_slope = PRIORS["spread_slope"].create("spread_slope")
         log_pop_coef = PRIORS["log_population"].create("log_population_coef")
         force_z = pm.Normal("force_z", 0.0, 1.0, dims="force")
         log_pop = np.log(units["population"].to_numpy(float))
         x_unit = log_pop - log_pop.mean()
-        x_cell = x_unit[pd.Index(units.index).get_indexer(counts["unit"])]
-        eta = log_exposure + log_rate[c_idx] + force_sd * force_z[f_idx] + log_pop_coef * x_cell
+        sd_unit = pt.minimum(unit_sd * pt.exp(spread_slope * x_unit), MAX_UNIT_SD)  # every unit's SD
+        force_sd = sd_unit * pt.sqrt(shared)
+        alpha = 1.0 / pt.expm1(sd_unit**2 * (1 - shared))
+        cell_unit = pd.Index(units.index).get_indexer(counts["unit"])
+        f_unit = pd.Index(units.index).get_indexer(forces)
+        x_cell = x_unit[cell_unit]
+        eta = log_exposure + log_rate[c_idx] + force_sd[f_unit][f_idx] * force_z[f_idx] + log_pop_coef * x_cell
         if has_type:
             type_effect = PRIORS["type_effect"].create("type_effect", dims="type")
             padded = pt.concatenate([type_effect, pt.zeros(1)])
             eta = eta + padded[unit_type[pd.Index(units.index).get_indexer(counts["unit"])]]
-        pm.NegativeBinomial("cases", mu=pt.exp(eta), alpha=1.0 / dispersion**2, observed=cases, dims="cell")
+        pm.NegativeBinomial("cases", mu=pt.exp(eta), alpha=alpha[cell_unit], observed=cases, dims="cell")
         idata = pm.sample(draws=draws, tune=tune, chains=chains, target_accept=target_accept, random_seed=seed,
                           progressbar=False)
 
@@ -74,10 +78,10 @@ def fit_reference(units: pd.DataFrame, counts: pd.DataFrame, *, draws=1000, tune
         z_all = pt.switch(searched_pos >= 0, force_z[np.maximum(searched_pos, 0)], new_z)
         year_c = np.array([years[c_idx == c][0] for c in range(n_c)])
         eta_new = (np.log(units["population"].to_numpy(float)[cell_u] * year_c[cell_c] / RATE_SCALE)
-                   + log_rate[cell_c] + force_sd * z_all[cell_u] + log_pop_coef * x_unit[cell_u])
+                   + log_rate[cell_c] + force_sd[cell_u] * z_all[cell_u] + log_pop_coef * x_unit[cell_u])
         if has_type:
             eta_new = eta_new + padded[unit_type[cell_u]]
-        pm.NegativeBinomial("unobserved", mu=pt.exp(eta_new), alpha=1.0 / dispersion**2, shape=len(cell_u))
+        pm.NegativeBinomial("unobserved", mu=pt.exp(eta_new), alpha=alpha[cell_u], shape=len(cell_u))
         pp = pm.sample_posterior_predictive(idata, var_names=["unobserved"], random_seed=seed + 1,
                                             progressbar=False)
     draws_unobs = pp.posterior_predictive["unobserved"].values  # chain x draw x unobserved cells

@@ -35,12 +35,15 @@ LABELS = {
     ("mnar_wrong_size", "mnar", True): "mnar, mis-stated `selection` prior Normal(-2, 0.5) (twice the truth)",
     ("mnar", "mnar", True): "mnar, default `selection` prior Normal(0, 1)",
     ("joint", "mar", True): "joint mar (records + survey)",
+    ("mnar_joint", "mnar", True): "joint mnar (records + survey), default `selection` prior",
+    ("mnar_joint", "mar", True): "joint mar (records + survey)",
 }
 """Model labels by (study, model, censored); the model name otherwise."""
 
 SCENARIOS = {
     "delta": "mar; non-responders x exp(delta), delta ~ Normal(0, 0.5)",
     "joint": "mar; 10 of 52 units searched, 42 surveyed",
+    "mnar_joint": "mnar; 10 of 52 units searched, 42 surveyed",
 }
 """Scenario labels by study; the scenario name otherwise."""
 

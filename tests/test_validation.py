@@ -320,6 +320,31 @@ def test_validate_command_runs_and_writes(fake, tmp_path):
     assert len(pd.read_csv(tmp_path / "estimates.csv")) == 12
 
 
+def test_independent_simulator_tables_are_reproducible_and_not_the_model_family():
+    from extent.simulate.independent import N_UNITS, SimulatedTable, simulated_frame, simulated_tables
+
+    tables = simulated_tables("sim_offenders")
+    first = simulated_frame(tables[0])
+    pd.testing.assert_frame_equal(first, simulated_frame(SimulatedTable("sim_offenders", "0")))
+    assert list(first.columns) == ["unit", "type", "population", "cases"] and len(first) == N_UNITS
+    assert set(first["type"]) == {"urban", "rural"} and (first["population"] > 0).all()
+    assert not simulated_frame(tables[1])["cases"].equals(first["cases"])
+    # national recorded rates span rare to common categories (about 0.5 to 50 per 100,000)
+    rates = [f["cases"].sum() / f["population"].sum() * 1e5 for f in map(simulated_frame, tables[:60])]
+    assert 0.3 < np.quantile(rates, 0.05) and np.quantile(rates, 0.95) < 80
+    with pytest.raises(ConfigError, match="unknown simulated dataset"):
+        simulated_tables("sim_nope")
+
+
+def test_simulated_dataset_is_validated_with_the_default_priors(fake):
+    study = ValidationStudy(datasets=("sim_offenders",), designs=("report", "largest"), ks=(3,), reps=1)
+    records = [run_validation_task(study, t) for t in range(study.n_tasks)]
+    assert [r.fit["priors"] for r in records] == [[], []] and fake == []  # never a leave-one-out call
+    naive, hier = records[0].estimates
+    assert naive["table"].startswith("sim_offenders:victims:") and naive["truth"] == hier["truth"] > 0
+    assert "sim_offenders" in study.to_dict()["datasets"]
+
+
 # -- real fits ------------------------------------------------------------------------------------------------
 @pytest.mark.sampling
 def test_two_tiny_replicates_with_real_fits():
@@ -362,3 +387,21 @@ def test_real_data_coverage_with_three_random_units():
     acc = res.accuracy().set_index(["dataset", "design", "k", "estimator"])
     row = acc.loc[(POOLED, "random", 3, "hierarchical")]
     assert row["median_abs_log_error"] <= 1.2 * row["naive_median_abs_log_error"]
+
+
+@pytest.mark.slow
+def test_independent_simulator_coverage_with_three_units():
+    """The simulator that is not the model's family (clustered victims, recording fractions, t-distributed
+    regions), 3 units searched at random and by the report's design: 90% coverage within binomial tolerance
+    of 90% and point error within 1.2 times the naive estimator's."""
+    reps = 20
+    study = ValidationStudy(datasets=("sim_offenders",), designs=("random", "report"), ks=(3,), reps=reps, seed=78)
+    res = run_validation(study, workers=2)
+    assert res.run.complete
+    est = res.estimates()
+    hier, naive = est[est["estimator"] == "hierarchical"], est[est["estimator"] == "naive"]
+    covered = (hier["lower_0.9"] <= hier["truth"]) & (hier["truth"] <= hier["upper_0.9"])
+    assert len(hier) == 2 * reps and abs(covered.mean() - 0.9) <= 3 * np.sqrt(0.9 * 0.1 / (2 * reps)), covered.mean()
+    error = {name: np.median(np.abs(np.log((g["estimate"] + 0.5) / (g["truth"] + 0.5))))
+             for name, g in (("hierarchical", hier), ("naive", naive))}
+    assert error["hierarchical"] <= 1.2 * error["naive"], error

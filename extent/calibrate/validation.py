@@ -64,6 +64,29 @@ def _corpus_datasets() -> tuple[str, ...]:
     return DATASETS
 
 
+def _known_datasets() -> tuple[str, ...]:
+    """The real corpus datasets and the independent simulator's (:mod:`extent.simulate.independent`)."""
+    from extent.simulate.independent import SIMULATED_DATASETS
+
+    return _corpus_datasets() + SIMULATED_DATASETS
+
+
+def dataset_tables(dataset: str) -> list:
+    """The complete tables of a corpus or simulated dataset."""
+    from extent.datasets.corpus import corpus_tables
+    from extent.simulate.independent import SIMULATED_DATASETS, simulated_tables
+
+    return simulated_tables(dataset) if dataset in SIMULATED_DATASETS else corpus_tables(dataset)
+
+
+def dataset_frame(table) -> pd.DataFrame:
+    """The rows ``unit, type, population, cases`` of a corpus or simulated table."""
+    from extent.datasets.corpus import table_frame
+    from extent.simulate.independent import SIMULATED_DATASETS, simulated_frame
+
+    return simulated_frame(table) if table.dataset in SIMULATED_DATASETS else table_frame(table)
+
+
 @dataclass(frozen=True)
 class ValidationStudy:
     """Coverage and accuracy of the national total on the real corpus, by dataset, design and ``k``.
@@ -104,15 +127,13 @@ class ValidationStudy:
     estimator_options: dict = field(default_factory=dict)
 
     def __post_init__(self):
-        from extent.datasets.corpus import load_corpus
-
         datasets = _corpus_datasets() if self.datasets is None else tuple(self.datasets)
         for name, value in (("datasets", datasets), ("designs", tuple(self.designs)), ("ks", tuple(self.ks)),
                             ("levels", tuple(self.levels))):
             object.__setattr__(self, name, value)
         object.__setattr__(self, "estimator_options", dict(self.estimator_options))
         problems = []
-        known = _corpus_datasets()
+        known = _known_datasets()
         unknown = [d for d in self.datasets if d not in known]
         if unknown or not self.datasets or len(set(self.datasets)) != len(self.datasets):
             problems.append(f"datasets must be distinct names among {', '.join(known)}, got {list(self.datasets)}")
@@ -125,7 +146,7 @@ class ValidationStudy:
             problems.append(f"ks must be distinct positive integers, got {list(self.ks)}")
         elif not unknown:
             for d in self.datasets:
-                n = load_corpus(d)["unit"].nunique()
+                n = len(dataset_frame(dataset_tables(d)[0]))
                 if max(self.ks) >= n:
                     problems.append(f"k = {max(self.ks)} leaves no unit unsearched in {d} ({n} units)")
         if not (isinstance(self.reps, int) and self.reps >= 1):
@@ -207,7 +228,10 @@ def corpus_fingerprint(datasets) -> str:
 
     h = hashlib.sha256()
     for d in datasets:
-        h.update(resources.files("extent.datasets").joinpath("corpus", FILES[d]).read_bytes())
+        if d in FILES:
+            h.update(resources.files("extent.datasets").joinpath("corpus", FILES[d]).read_bytes())
+        else:  # simulated: the simulator's source is the data
+            h.update(resources.files("extent.simulate").joinpath("independent.py").read_bytes())
     return h.hexdigest()[:12]
 
 
@@ -225,12 +249,15 @@ def loo_priors(dataset: str, **options) -> dict:
 
 
 def study_priors(study: ValidationStudy, dataset: str) -> dict | None:
-    """Priors of the hierarchical fits of ``dataset``: leave-one-dataset-out corpus priors, or ``None``.
+    """Priors of the hierarchical fits of ``dataset``: leave-one-dataset-out corpus priors, or ``None`` (the
+    defaults: without leave-one-out, or for a simulated dataset, which no default was derived from).
 
     A ``log_population`` estimator option is passed on, so the priors match the model with or without the
     covariate.
     """
     if not study.leave_one_dataset_out:
+        return None
+    if dataset not in _corpus_datasets():  # a simulated dataset: the defaults never saw it
         return None
     options = {k: study.estimator_options[k] for k in PRIOR_OPTIONS if k in study.estimator_options}
     return loo_priors(dataset, **options)
@@ -243,9 +270,8 @@ def searched_data(table, searched: list[str]):
     there are, not on which, so more fits share one compiled model.
     """
     from extent.data import ExtentData
-    from extent.datasets.corpus import table_frame
 
-    rows = table_frame(table).sort_values(["type", "unit"], kind="stable")
+    rows = dataset_frame(table).sort_values(["type", "unit"], kind="stable")
     counts = rows.loc[rows["unit"].isin(set(searched)), ["unit", "cases"]].assign(category=table.category)
     return ExtentData.from_frames(rows[["unit", "population", "type"]], counts[["unit", "category", "cases"]],
                                   name=table.name, units_source=f"{table.name} units",
@@ -277,15 +303,14 @@ def fit_hierarchical(study: ValidationStudy, data, priors: dict | None, random_s
 
 def run_validation_task(study: ValidationStudy, t: int) -> ReplicateRecord:
     """One replicate: pick a table and units, fit the naive and hierarchical estimators, score the total."""
-    from extent.datasets.corpus import corpus_tables, table_frame
     from extent.estimators import NaiveScaling
 
     start = time.perf_counter()
     dataset, design, k, rep = study.task(t)
-    tables = corpus_tables(dataset)
+    tables = dataset_tables(dataset)
     table = tables[int(np.random.default_rng(study.table_seed(dataset, rep)).integers(len(tables)))]
     pick_seed, fit_seed = study.seed_sequence(t).spawn(2)
-    frame = table_frame(table)
+    frame = dataset_frame(table)
     chosen = search_units(design, frame, k, np.random.default_rng(pick_seed))
     truth = float(frame["cases"].sum())
     data = searched_data(table, chosen)

@@ -35,6 +35,8 @@ def estimate(
     log_population: bool = typer.Option(True, "--log-population/--no-log-population",
                                         help="Centred log population as a covariate."),
     unit_effect: str = typer.Option("normal", "--unit-effect", help="Unit effect: normal or student_t."),
+    spread_by_size: bool = typer.Option(True, "--spread-by-size/--no-spread-by-size",
+                                        help="Between-unit SD depends on log population (larger units vary less)."),
     ignore_columns: bool = typer.Option(False, "--ignore-columns",
                                         help="Drop unknown columns with a warning instead of refusing them."),
 ) -> None:
@@ -42,7 +44,8 @@ def estimate(
     names = [c.strip() for c in covariates.split(",") if c.strip()]
     estimator = HierarchicalExtent(sampler=SamplerConfig(random_seed=seed, draws=draws, tune=tune, chains=chains,
                                                          progressbar=console.is_terminal),
-                                   strict=strict, log_population=log_population, unit_effect=unit_effect)
+                                   strict=strict, log_population=log_population, unit_effect=unit_effect,
+                                   spread_by_size=spread_by_size)
     data = read_extent_data(units, counts, covariates=names, exposure=exposure, records_exposure=records_exposure,
                             extra_columns="ignore" if ignore_columns else "error")
     naive = NaiveScaling().fit(data)

@@ -78,7 +78,9 @@ def summary_rich_table(summary, levels, *, title: str) -> Table:
 @app.command()
 @handle_errors
 def validate(
-    datasets: str = typer.Option("all", "--datasets", help="Corpus datasets: 'all' or comma-separated names."),
+    datasets: str = typer.Option("all", "--datasets",
+                                 help="Corpus datasets: 'all' (the real corpus) or comma-separated names, "
+                                      "sim_offenders for the independent simulator."),
     designs: str = typer.Option(",".join(SEARCH_DESIGNS), "--designs", help="Comma-separated search designs."),
     k: str = typer.Option(",".join(map(str, KS)), "--k", help="Comma-separated numbers of searched units."),
     reps: int = typer.Option(20, "--reps", help="Replicates per dataset, design and k."),
@@ -99,13 +101,15 @@ def validate(
 ) -> None:
     """Real-data validation: search k units of complete corpus tables, predict the national total, score."""
     from extent.datasets.corpus import DATASETS
+    from extent.simulate.independent import SIMULATED_DATASETS
 
     if workers < 1:
         raise ConfigError(f"--workers must be >= 1, got {workers}")
     if serial and scheduler:
         raise ConfigError("--serial cannot be combined with --scheduler")
     sampler = SamplerConfig(draws=draws, tune=tune, chains=chains)
-    study = ValidationStudy(datasets=_names(datasets, "--datasets", DATASETS),
+    names = DATASETS if datasets.strip() == "all" else _names(datasets, "--datasets", DATASETS + SIMULATED_DATASETS)
+    study = ValidationStudy(datasets=names,
                             designs=_names(designs, "--designs", tuple(SEARCH_DESIGNS)), ks=_ks(k), reps=reps,
                             seed=seed, sampler=sampler, leave_one_dataset_out=lodo,
                             estimator_options=_options(option or []))

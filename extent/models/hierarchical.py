@@ -16,6 +16,10 @@ effect, on the count scale.
   gamma effect per unit and category with the same log-scale variance,
   ``dispersion = sqrt(exp(unit_sd**2 * (1 - shared_fraction)) - 1)``, which the negative binomial integrates
   out. With one category the split is not identified and does not matter; ``unit_sd`` does.
+* Larger units vary less (``spread_by_size``, on by default): ``unit_sd`` is the SD of a unit of mean log
+  population, and unit ``f`` has ``sd[f] = min(unit_sd * exp(spread_slope * lp[f]), MAX_UNIT_SD)`` in both
+  components (``lp`` centred log population; the per-cell shape ``alpha`` then varies, so the likelihood's
+  count table is not used). ``force_sd`` and ``dispersion`` are reported at the mean size.
 * The default priors on ``unit_sd``, ``shared_fraction`` and the log-population coefficient are derived from
   hundreds of real tables (:mod:`extent.elicitation`); with two or three searched units they set the width of
   every national interval, so they are a summary of real spreads, not a guess.

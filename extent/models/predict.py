@@ -3,7 +3,7 @@
 The national estimand for a category is the finite-population total of known cases over every unit: the
 observed counts of searched units plus posterior predictive counts for all other units. A unit searched for
 other categories keeps its posterior force effect; a unit never searched gets a fresh force effect drawn from
-the between-force distribution (shared across its categories within a draw). Each unobserved cell is a
+the between-force distribution at its size (shared across its categories within a draw). Each unobserved cell is a
 gamma-Poisson (negative binomial) draw, and the Poisson part is summed over units in one draw per category.
 Draws are processed in blocks of :data:`BLOCK`, so memory is bounded by BLOCK x units x categories, never the
 full draws x units x categories array (at 18,000 units x 10 categories x 4,000 draws that array alone would be

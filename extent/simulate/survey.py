@@ -255,6 +255,7 @@ STUDIES: dict[str, dict] = {
     "delta": {"scenario": "mar", "models": ("delta",), "seed": 4000,
               "draw": {"delta": Prior("Normal", mu=0.0, sigma=0.5)}},
     "joint": {"scenario": "mar", "models": ("mar",), "seed": 5000, "n_searched": 10},
+    "mnar_joint": {"scenario": "mnar", "models": ("mnar", "mar"), "seed": 3000, "n_searched": 10},
 }
 """The coverage studies of ``docs/survey.md`` (arguments of :func:`coverage_study` besides ``n_reps``).
 
@@ -265,7 +266,10 @@ the simulator's true selection strength (an oracle: no analyst knows it); ``mnar
 ``mnar_wrong_size``: the same surveys with a mis-stated prior, Normal(+1, 0.5) (the wrong direction) and
 Normal(-2, 0.5) (twice the true strength). ``delta``: MAR data with non-responders' rates times ``exp(delta)``, ``delta`` drawn from the
 delta model's prior for each replicate. ``joint``: MAR data, 10 of 52 units searched (exact counts), the other
-42 surveyed; the joint MAR model. Replicate ``k`` of a study is the same survey whatever ``n_reps``."""
+42 surveyed; the joint MAR model. ``mnar_joint``: MNAR data (busier units answering less), 10 of 52 units
+searched, the other 42 surveyed; the joint selection model and the joint MAR model: whether record searches,
+which no response mechanism touches, correct the selection model's low median. Replicate ``k`` of a study is
+the same survey whatever ``n_reps``."""
 
 CALIBRATIONS: dict[str, dict] = {
     "mnar": {"mechanism": "mnar", "priors": {"log_rate": STUDY_LOG_RATE}, "seed": 7000},
