@@ -143,7 +143,8 @@ class ExtentResult:
         if self.idata is None:
             return pd.DataFrame(self.settings.get("factors", {})).T
         post = self.idata.posterior
-        names = [v for v in ("log_rate", "log_mean_rate", "force_sd", "dispersion", "type_effect") if v in post]
+        names = [v for v in ("log_rate", "log_mean_rate", "force_sd", "dispersion", "spread_slope", "type_effect")
+                 if v in post]
         lo, hi = (1 - level) / 2, (1 + level) / 2
         stats = {
             "mean": post[names].mean(("chain", "draw")),

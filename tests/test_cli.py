@@ -51,6 +51,31 @@ def test_estimate_bad_units(csvs):
     assert "units.csv, row 1, column 'population': '-5' must be > 0" in res.output
 
 
+@pytest.mark.parametrize("extra, message", [
+    (["--level", "1.5"], "--level must be in (0, 1), got 1.5"),
+    (["--seed", "-1"], "random_seed must be an integer in 0..2147483646, got -1"),
+    (["--seed", str(2**40)], "random_seed must be an integer"),
+    (["--draws", "0"], "draws must be a positive integer, got 0"),
+    (["--out", "COUNTS"], "is an input file; it would be overwritten"),
+    (["--out", "FOLDER"], "is a folder; give a file name"),
+    (["--out", "MISSING/x.csv"], "does not exist"),
+])
+def test_estimate_refuses_bad_options_before_any_work(csvs, tmp_path, monkeypatch, extra, message):
+    """Each is refused with exit 2, one line, the inputs untouched and without fitting anything."""
+    import extent.estimators.hierarchical as hierarchical
+
+    units, counts = csvs
+    before = counts.read_bytes()
+    monkeypatch.setattr(hierarchical.HierarchicalExtent, "fit", lambda *a, **k: pytest.fail("fitted"))
+    paths = {"COUNTS": str(counts), "FOLDER": str(tmp_path), "MISSING/x.csv": str(tmp_path / "missing" / "x.csv")}
+    extra = [paths.get(a, a) for a in extra]
+    res = runner.invoke(app, ["estimate", "--units", str(units), "--counts", str(counts), *extra])
+    assert res.exit_code == 2, res.output
+    assert message in " ".join(res.output.split())
+    assert len([ln for ln in res.output.splitlines() if ln.startswith("extent: error:")]) == 1
+    assert counts.read_bytes() == before
+
+
 @pytest.mark.sampling
 def test_estimate_writes_tidy_csv_and_is_reproducible(csvs, tmp_path):
     units, counts = csvs

@@ -329,6 +329,8 @@ def test_cli_survey_bad_input_exits_2_with_one_line(tmp_path):
         (["--mechanism", "mar", "--threshold", "100"], "--threshold needs --mechanism mnar, delta or all"),
         (["--mechanism", "delta", "--threshold", "-5"], "--threshold must be > 0 (cases per annum), got -5.0"),
         (["--mechanism", "delta", "--sensitivity-out", "x.csv"], "--sensitivity-out needs --threshold N"),
+        (["--mechanism", "mcar", "--out", "SURVEY"], "is an input file; it would be overwritten"),
+        (["--mechanism", "mcar", "--seed", "-3"], "random_seed must be an integer"),
     ],
 )
 def test_cli_survey_threshold_errors_exit_2(tmp_path, args, message):
@@ -337,6 +339,8 @@ def test_cli_survey_threshold_errors_exit_2(tmp_path, args, message):
     u, s = tmp_path / "u.csv", tmp_path / "s.csv"
     pd.DataFrame({"unit": ["a", "b"], "population": [1e6, 2e6]}).to_csv(u, index=False)
     pd.DataFrame({"unit": ["a", "b"], "responded": [1, 0], "returned": [3, None]}).to_csv(s, index=False)
+    args = [str(s) if a == "SURVEY" else a for a in args]
     res = CliRunner().invoke(app, ["survey", "--units", str(u), "--survey", str(s), *args])
     assert res.exit_code == 2
-    assert message in res.output
+    assert message in " ".join(res.output.split())
+    assert pd.read_csv(s)["unit"].tolist() == ["a", "b"]  # the input is untouched

@@ -8,7 +8,7 @@ import pandas as pd
 import typer
 
 from extent.cli.app import app, console, handle_errors
-from extent.cli.output import estimates_table, write_csv
+from extent.cli.output import check_level, check_output_file, estimates_table, write_csv
 from extent.constants import CI_LEVEL
 from extent.data import read_extent_data
 from extent.estimators import HierarchicalExtent, NaiveScaling
@@ -41,6 +41,8 @@ def estimate(
                                         help="Drop unknown columns with a warning instead of refusing them."),
 ) -> None:
     """Estimate the national extent of each category: naive scaling and the hierarchical model."""
+    check_level(level)
+    check_output_file(out, "--out", inputs=(units, counts))
     names = [c.strip() for c in covariates.split(",") if c.strip()]
     estimator = HierarchicalExtent(sampler=SamplerConfig(random_seed=seed, draws=draws, tune=tune, chains=chains,
                                                          progressbar=console.is_terminal),

@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 from rich.table import Table
 
-from extent.exceptions import ExtentError
+from extent.exceptions import ConfigError, ExtentError
 
 
 def _fmt(x: float, estimand: str) -> str:
@@ -36,6 +36,29 @@ def estimates_table(table: pd.DataFrame, *, title: str) -> Table:
         out.add_row(category, estimator, *cells)
     out.caption = f"Hierarchical: posterior median ({level:.0%} central credible interval). Naive: no interval."
     return out
+
+
+def check_output_file(path: Path | None, option: str, *, inputs: tuple[Path, ...] = ()) -> None:
+    """Refuse an output file before any work: an existing folder, one of the inputs, or a folder that is missing
+    or not writable."""
+    if path is None:
+        return
+    path = Path(path)
+    if path.is_dir():
+        raise ConfigError(f"{option} {path}: is a folder; give a file name")
+    if any(p is not None and path.resolve() == Path(p).resolve() for p in inputs):
+        raise ConfigError(f"{option} {path}: is an input file; it would be overwritten")
+    folder = path.parent if str(path.parent) else Path(".")
+    if not folder.is_dir():
+        raise ConfigError(f"{option} {path}: folder {folder} does not exist")
+    if not os.access(folder, os.W_OK):
+        raise ConfigError(f"{option} {path}: folder {folder} is not writable")
+
+
+def check_level(level: float) -> None:
+    """Refuse an interval level outside (0, 1) before any work."""
+    if not 0 < level < 1:
+        raise ConfigError(f"--level must be in (0, 1), got {level!r}")
 
 
 def write_csv(table: pd.DataFrame, path: str | Path) -> Path:

@@ -9,7 +9,7 @@ import typer
 from rich.table import Table
 
 from extent.cli.app import app, console, handle_errors
-from extent.cli.output import write_csv
+from extent.cli.output import check_level, check_output_file, write_csv
 from extent.constants import CI_LEVEL
 from extent.data import read_survey_data
 from extent.estimators.survey import DEFAULT_SAMPLER, SurveyEstimator
@@ -43,13 +43,14 @@ def survey(
     mechanisms = list(MECHANISMS) if mechanism == "all" else [mechanism]
     if mechanism != "all" and mechanism not in MECHANISMS:
         raise ConfigError(f"--mechanism must be one of {', '.join(MECHANISMS)} or all; got {mechanism!r}")
-    if not 0 < level < 1:
-        raise ConfigError(f"--level must be in (0, 1), got {level!r}")
+    check_level(level)
+    for path, option in ((out, "--out"), (sensitivity_out, "--sensitivity-out")):
+        check_output_file(path, option, inputs=(units, survey_csv))
     sensitive = [m for m in mechanisms if m in SENSITIVITY_PARAMETER]
     _check_threshold(threshold, sensitive, sensitivity_out)
+    sampler = DEFAULT_SAMPLER.with_(random_seed=seed, draws=draws, tune=tune, chains=chains)
     data = read_survey_data(units, survey_csv, years=years, cap=cap)
     console.print(f"Data: {data!r}", highlight=False)
-    sampler = DEFAULT_SAMPLER.with_(random_seed=seed, draws=draws, tune=tune, chains=chains)
     tables = []
     for m in mechanisms:
         with console.status(f"Sampling the {m} model..."):

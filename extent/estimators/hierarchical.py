@@ -24,8 +24,8 @@ from extent.models.predict import national_totals
 from extent.priors import Prior, resolve_priors
 from extent.results import ExtentResult
 
-DIAGNOSED = ["log_rate", "log_mean_rate", "unit_sd", "shared_fraction", "force_sd", "dispersion", "type_effect",
-             "coef", "force_effect", "national_total"]
+DIAGNOSED = ["log_rate", "log_mean_rate", "unit_sd", "shared_fraction", "spread_slope", "force_sd", "dispersion",
+             "type_effect", "coef", "force_effect", "national_total"]
 """Quantities whose R-hat and ESS decide convergence, the reported national totals among them."""
 
 
@@ -103,7 +103,8 @@ class HierarchicalExtent:
         self.log_population = bool(log_population)
         self.unit_effect = unit_effect
         self.spread_by_size = bool(spread_by_size)
-        self.priors = resolve_priors(default_priors(self.log_population, self.spread_by_size), priors)  # fail early on bad priors
+        # fail early on bad priors
+        self.priors = resolve_priors(default_priors(self.log_population, self.spread_by_size), priors)
         self.sampler = sampler or SamplerConfig()
         self.strict = strict
         self.centered = centered

@@ -4,9 +4,14 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass, replace
 
+import numpy as np
+
 from extent.exceptions import ConfigError
 
 SAMPLERS = ("pymc", "nutpie")
+
+MAX_SEED = 2**31 - 1
+"""Seeds are below this (the prediction uses ``random_seed + 1``; every backend takes 31-bit seeds)."""
 
 DEFAULT_TARGET_ACCEPT = 0.99
 """NUTS target acceptance when neither the user nor the estimator chooses one."""
@@ -51,6 +56,9 @@ class SamplerConfig:
             value = getattr(self, name)
             if not isinstance(value, int) or value < (0 if name == "tune" else 1):
                 problems.append(f"{name} must be a positive integer, got {value!r}")
+        if (not isinstance(self.random_seed, (int, np.integer)) or isinstance(self.random_seed, bool)
+                or not 0 <= self.random_seed < MAX_SEED):
+            problems.append(f"random_seed must be an integer in 0..{MAX_SEED - 1}, got {self.random_seed!r}")
         if self.target_accept is not None and not 0 < self.target_accept < 1:
             problems.append(f"target_accept must be in (0, 1), got {self.target_accept!r}")
         if self.nuts_sampler not in SAMPLERS:

@@ -59,7 +59,8 @@ def national_totals(
     specific_var = np.log1p(flat("dispersion") ** 2)
     spread_slope = flat("spread_slope") if "spread_slope" in post else None
     force_effect = flat("force_effect", "force")
-    type_effect = np.concatenate([flat("type_effect", "type"), np.zeros((n_samples, 1))], axis=1) if design.types else np.zeros((n_samples, 1))
+    type_effect = (np.concatenate([flat("type_effect", "type"), np.zeros((n_samples, 1))], axis=1) if design.types
+                   else np.zeros((n_samples, 1)))
 
     n_cat = len(design.categories)
     years = np.array([data.years(c) for c in design.categories])
