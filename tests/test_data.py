@@ -187,3 +187,26 @@ def test_records_as_exposure_need_an_exposure_and_positive_records():
     bad = counts_frame().assign(records=[10, 0])
     with pytest.raises(DataValidationError, match=r"counts, row 2, column 'records': needs a value > 0"):
         ExtentData.from_frames(u, bad, exposure="offences", records_exposure=True)
+
+
+@pytest.mark.parametrize("column, value, message", [
+    ("cases", 1e19, "column 'cases': 1e+19 must be finite and at most 1e+09"),
+    ("cases", 1e15, "column 'cases': 1e+15 must be finite and at most 1e+09"),
+    ("records", 1e13, "column 'records': 1e+13 must be finite and at most 1e+09"),
+    ("years", float("inf"), "column 'years': inf must be finite and at most 1000"),
+])
+def test_implausibly_large_counts_are_refused(column, value, message):
+    """Counts that would overflow into negative totals, or crash the sampler, are refused with row and column."""
+    units = pd.DataFrame({"unit": ["a", "b"], "population": [1e6, 2e6]})
+    counts = pd.DataFrame({"unit": ["a"], "category": ["x"], "cases": [3.0], "records": [10.0], "years": [1.0]})
+    counts.loc[0, column] = value
+    with pytest.raises(DataValidationError, match=message.replace("+", r"\+")):
+        ExtentData.from_frames(units, counts)
+
+
+@pytest.mark.parametrize("value", [float("inf"), 1e300, 2e10])
+def test_infinite_or_huge_population_is_refused(value):
+    units = pd.DataFrame({"unit": ["a", "b"], "population": [value, 2e6]})
+    counts = pd.DataFrame({"unit": ["a"], "category": ["x"], "cases": [3]})
+    with pytest.raises(DataValidationError, match="row 1, column 'population': .* must be finite and at most 1e"):
+        ExtentData.from_frames(units, counts)

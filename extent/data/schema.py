@@ -12,10 +12,20 @@ _integer_valued = pa.Check(lambda x: float(x).is_integer(), element_wise=True, e
 
 _non_empty = pa.Check(lambda x: len(str(x)) > 0, element_wise=True, error="is empty")
 
+MAX_POPULATION = 1e10
+"""Largest population accepted (more than the world's): anything above is a unit or typing error."""
+MAX_COUNT = 1e9
+"""Largest count (cases, records) accepted: beyond it the sampler's integer arithmetic is not exact."""
+MAX_YEARS = 1000.0
+"""Longest period accepted, in years."""
+
+_at_most_count = pa.Check.le(MAX_COUNT, error=f"must be finite and at most {MAX_COUNT:g}")
+_at_most_population = pa.Check.le(MAX_POPULATION, error=f"must be finite and at most {MAX_POPULATION:g}")
+
 UNITS = pa.DataFrameSchema(
     {
         "unit": pa.Column(None, nullable=False, unique=True, checks=_non_empty),
-        "population": pa.Column(float, pa.Check.gt(0, error="must be > 0"), nullable=False),
+        "population": pa.Column(float, [pa.Check.gt(0, error="must be > 0"), _at_most_population], nullable=False),
         "type": pa.Column(None, nullable=False, required=False),
         "population_cv": pa.Column(
             float, pa.Check.in_range(0, 2, error="must be between 0 and 2"), nullable=False,
@@ -36,13 +46,15 @@ COUNTS = pa.DataFrameSchema(
         "unit": pa.Column(None, nullable=False),
         "category": pa.Column(None, nullable=False, checks=_non_empty),
         "cases": pa.Column(
-            float, [pa.Check.ge(0, error="must be >= 0"), _integer_valued], nullable=False
+            float, [pa.Check.ge(0, error="must be >= 0"), _at_most_count, _integer_valued], nullable=False
         ),
         "records": pa.Column(
-            float, [pa.Check.ge(0, error="must be >= 0"), _integer_valued], nullable=True,
+            float, [pa.Check.ge(0, error="must be >= 0"), _at_most_count, _integer_valued], nullable=True,
             required=False,
         ),
-        "years": pa.Column(float, pa.Check.gt(0, error="must be > 0"), nullable=False, required=False),
+        "years": pa.Column(float, [pa.Check.gt(0, error="must be > 0"),
+                                   pa.Check.le(MAX_YEARS, error=f"must be finite and at most {MAX_YEARS:g}")],
+                           nullable=False, required=False),
     },
     strict=False,
     name="counts",
@@ -148,10 +160,11 @@ SURVEY = pa.DataFrameSchema(
         "unit": pa.Column(None, nullable=False, unique=True, checks=_non_empty),
         "responded": pa.Column(float, pa.Check.isin([0.0, 1.0], error="must be 0 or 1"), nullable=False),
         "returned": pa.Column(
-            float, [pa.Check.ge(0, error="must be >= 0"), _integer_valued], nullable=True
+            float, [pa.Check.ge(0, error="must be >= 0"), _at_most_count, _integer_valued], nullable=True
         ),
         "cap": pa.Column(
-            float, [pa.Check.gt(0, error="must be > 0"), _integer_valued], nullable=True, required=False
+            float, [pa.Check.gt(0, error="must be > 0"), _at_most_count, _integer_valued], nullable=True,
+            required=False,
         ),
     },
     strict=False,
