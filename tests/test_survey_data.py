@@ -106,3 +106,19 @@ def test_read_survey_data_names_the_file(tmp_path, units):
     assert d.name == "s" and d.n_capped == 1 and d.simulated is False
     with pytest.raises(DataValidationError, match="file not found"):
         read_survey_data(u, tmp_path / "missing.csv")
+
+
+def test_return_above_the_default_cap_is_refused():
+    """A return of 15 with ``--cap 10`` is an error, not a return at the cap."""
+    import pandas as pd
+    import pytest
+
+    from extent.data import SurveyData
+    from extent.exceptions import DataValidationError
+
+    units = pd.DataFrame({"unit": ["a", "b", "c"], "population": [1e6, 2e6, 3e6]})
+    survey = pd.DataFrame({"unit": ["a", "b", "c"], "responded": [1, 1, 0], "returned": [15, 4, None]})
+    with pytest.raises(DataValidationError, match=r"survey, row 1, column 'returned': 15 exceeds the cap 10 given "
+                                                  r"for rows without one \(--cap\)"):
+        SurveyData.from_frames(units, survey, cap=10)
+    assert SurveyData.from_frames(units, survey, cap=15).n_capped == 1

@@ -101,7 +101,7 @@ class SurveyData:
             raise DataValidationError([f"{survey_source}: cap must be a whole number > 0, got {cap!r}"])
         u = validate_frame(units, UNITS, units_source)
         s = validate_frame(survey, SURVEY, survey_source)
-        _check_survey(u, s, survey_source)
+        _check_survey(u, s, survey_source, default_cap=cap)
         u = u.set_index("unit")
         if "population_cv" not in u:
             u["population_cv"] = 0.0
@@ -198,16 +198,18 @@ class SurveyData:
         )
 
 
-def _check_survey(units: pd.DataFrame, survey: pd.DataFrame, source: str) -> None:
+def _check_survey(units: pd.DataFrame, survey: pd.DataFrame, source: str, *, default_cap=None) -> None:
     problems = unknown_units(units, survey, source)
     for i, r in enumerate(survey.itertuples(index=False), start=1):
         if r.responded == 1 and np.isnan(r.returned):
             problems.append(f"{where(source, i, 'returned')}: is missing (the unit responded)")
         if r.responded == 0 and not np.isnan(r.returned):
             problems.append(f"{where(source, i, 'returned')}: {r.returned:g} given but responded is 0; leave it empty")
-        cap = getattr(r, "cap", np.nan)
+        cap, given = getattr(r, "cap", np.nan), ""
+        if np.isnan(cap) and default_cap is not None:
+            cap, given = float(default_cap), " given for rows without one (--cap)"
         if not np.isnan(r.returned) and not np.isnan(cap) and r.returned > cap:
-            problems.append(f"{where(source, i, 'returned')}: {r.returned:g} exceeds the cap {cap:g}")
+            problems.append(f"{where(source, i, 'returned')}: {r.returned:g} exceeds the cap {cap:g}{given}")
     if problems:
         raise DataValidationError(problems)
 
