@@ -110,12 +110,6 @@ def test_read_survey_data_names_the_file(tmp_path, units):
 
 def test_return_above_the_default_cap_is_refused():
     """A return of 15 with ``--cap 10`` is an error, not a return at the cap."""
-    import pandas as pd
-    import pytest
-
-    from extent.data import SurveyData
-    from extent.exceptions import DataValidationError
-
     units = pd.DataFrame({"unit": ["a", "b", "c"], "population": [1e6, 2e6, 3e6]})
     survey = pd.DataFrame({"unit": ["a", "b", "c"], "responded": [1, 1, 0], "returned": [15, 4, None]})
     with pytest.raises(DataValidationError, match=r"survey, row 1, column 'returned': 15 exceeds the cap 10 given "
