@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -209,4 +211,23 @@ def test_infinite_or_huge_population_is_refused(value):
     units = pd.DataFrame({"unit": ["a", "b"], "population": [value, 2e6]})
     counts = pd.DataFrame({"unit": ["a"], "category": ["x"], "cases": [3]})
     with pytest.raises(DataValidationError, match="row 1, column 'population': .* must be finite and at most 1e"):
+        ExtentData.from_frames(units, counts)
+
+
+@pytest.mark.parametrize("which, values, message", [
+    ("category", ["grooming", "Grooming ", "grooming"], "row 2, column 'category': 'grooming', 'Grooming' differ "
+                                                        "only by case (rows 1, 2)"),
+    ("unit", ["Kent", "kent", "Essex"], "row 2, column 'unit': 'Kent', 'kent' differ only by case"),
+])
+def test_names_that_differ_only_by_case_or_spaces_are_refused(which, values, message):
+    """Two spellings of one name would silently become two categories (or units); surrounding spaces are
+    stripped, so 'Grooming ' is 'Grooming'."""
+    units = pd.DataFrame({"unit": ["Kent", "Essex", "Surrey"], "population": [1e6, 2e6, 1e6]})
+    counts = pd.DataFrame({"unit": ["Kent", "Essex", "Surrey"], "category": ["a", "b", "c"], "cases": [1, 2, 3]})
+    if which == "category":
+        counts["category"] = values
+    else:
+        units["unit"] = values
+        counts["unit"] = values
+    with pytest.raises(DataValidationError, match=re.escape(message)):
         ExtentData.from_frames(units, counts)

@@ -28,7 +28,7 @@ def test_uk_frame_has_52_forces_with_the_2001_uk_population():
     assert (frame["type"] == "metropolitan").sum() == 7
     total = EW_POPULATION_2001 + SCOTLAND_POPULATION_2001 + NI_POPULATION_2001
     assert abs(frame["population"].sum() - total) <= 52
-    assert frame.loc[frame["unit"] == "Metropolitan", "population"].iloc[0] > 7_000_000
+    assert frame.loc[frame["unit"] == "Metropolitan Police", "population"].iloc[0] > 7_000_000
 
 
 @pytest.mark.parametrize(("design", "n_metro", "n_total"), [("report2", 1, 2), ("report3", 1, 3)])

@@ -104,6 +104,8 @@ class ExtentData:
         counts = _known_columns(counts, COUNTS, set(), counts_source, extra_columns)
         u = validate_frame(units, UNITS, units_source)
         c = validate_frame(counts, COUNTS, counts_source)
+        _check_distinct_names(u, "unit", units_source)
+        _check_distinct_names(c.drop_duplicates("category"), "category", counts_source)
         _check_counts_against_units(u, c, counts_source)
         u = _check_auxiliary(u, covariates, exposure, units_source)
         if records_exposure:
@@ -305,6 +307,21 @@ def _check_records_exposure(counts: pd.DataFrame, exposure: str | None, source: 
                 for i in np.flatnonzero(bad)]
     if problems:
         raise DataValidationError(problems)
+
+
+def _check_distinct_names(frame: pd.DataFrame, column: str, source: str) -> None:
+    """Names that differ only by case (``'Kent'``, ``'kent'``) are an error, not two units or categories.
+
+    Surrounding spaces are already stripped from text cells (:func:`~extent.data.schema.validate_frame`)."""
+    names = frame[column].astype(str)
+    key = names.str.strip().str.casefold()
+    clash = key.duplicated(keep=False) & ~names.duplicated(keep=False)
+    if clash.any():
+        first = key[clash].iloc[0]
+        rows = [int(i) + 1 for i in frame.index[(key == first).to_numpy()]]  # data rows count from 1
+        spellings = ", ".join(repr(v) for v in dict.fromkeys(names[key == first]))
+        raise DataValidationError([f"{where(source, rows[1], column)}: {spellings} differ only by case "
+                                   f"(rows {', '.join(map(str, rows))}); spell them the same or tell them apart"])
 
 
 def _check_counts_against_units(units: pd.DataFrame, counts: pd.DataFrame, source: str) -> None:
