@@ -8,7 +8,11 @@ FORCE, CATEGORY, YEAR, CHAIN, DRAW = "force", "category", "year", "chain", "draw
 ESTIMANDS = ("total", "per_annum", "per_unit_per_annum")
 """National estimands: total over the period, per year, per unit (force) per year."""
 
-TIDY_COLUMNS = ["category", "estimator", "estimand", "estimate", "lower", "upper", "level"]
+CONVERGENCE_COLUMNS = ["converged", "rhat", "ess_bulk"]
+"""Carried with every estimate: the fit's convergence verdict and the R-hat and bulk ESS of the row's own
+national draws (empty for point estimators), so a number keeps its warning once the file leaves its folder."""
+
+TIDY_COLUMNS = ["category", "estimator", "estimand", "estimate", "lower", "upper", "level", *CONVERGENCE_COLUMNS]
 """Columns of every tidy estimates table (CSV output of ``extent estimate`` and ``extent report``)."""
 
 RHAT_MAX = 1.01

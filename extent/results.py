@@ -107,13 +107,27 @@ class ExtentResult:
         return Interval(category, estimand, float(med), float(lo), float(hi), level)
 
     def national_extent(self, level: float = CI_LEVEL) -> pd.DataFrame:
-        """Tidy table: ``category, estimator, estimand, estimate, lower, upper, level``."""
+        """Tidy table: ``category, estimator, estimand, estimate, lower, upper, level`` and the convergence of
+        each row (``converged``, and ``rhat``, ``ess_bulk`` of the category's national draws; empty for point
+        estimators)."""
+        quality = self._national_diagnostics()
         rows = [
-            {"estimator": self.estimator, **vars(self.interval(c, e, level))}
+            {"estimator": self.estimator, **vars(self.interval(c, e, level)), "converged": self.converged,
+             **quality.get(c, {"rhat": np.nan, "ess_bulk": np.nan})}
             for c in self.categories
             for e in ESTIMANDS
         ]
         return pd.DataFrame(rows)[TIDY_COLUMNS]
+
+    def _national_diagnostics(self) -> dict[str, dict[str, float]]:
+        """R-hat and bulk ESS of each category's national draws (none for a point estimate)."""
+        nat = self.national
+        if nat.sizes.get(CHAIN, 1) < 2 or nat.sizes.get(DRAW, 1) < 4:
+            return {}
+        ds = nat.to_dataset(name="national_total")
+        rhat, ess = az.rhat(ds)["national_total"], az.ess(ds, method="bulk")["national_total"]
+        return {c: {"rhat": float(rhat.sel({CATEGORY: c})), "ess_bulk": float(ess.sel({CATEGORY: c}))}
+                for c in self.categories}
 
     def prob_below(self, category: str, threshold: float, estimand: str = "per_annum") -> float:
         """Posterior probability that the national ``estimand`` is below ``threshold``."""

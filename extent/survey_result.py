@@ -13,13 +13,13 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
-from extent.constants import CI_LEVEL, ESTIMANDS
+from extent.constants import CI_LEVEL, CONVERGENCE_COLUMNS, ESTIMANDS
 from extent.data.survey import SurveyData
 from extent.exceptions import ConfigError, ExtentError
 from extent.inference.diagnostics import Diagnostics
 from extent.results import read_netcdf, write_netcdf
 
-SURVEY_COLUMNS = ["mechanism", "estimand", "estimate", "lower", "upper", "level"]
+SURVEY_COLUMNS = ["mechanism", "estimand", "estimate", "lower", "upper", "level", *CONVERGENCE_COLUMNS]
 """Columns of the tidy table of ``extent survey``."""
 
 PARAMETERS = ["log_rate", "unit_sd", "rate_coef", "response_intercept", "response_coef", "selection", "delta",
@@ -92,13 +92,17 @@ class SurveyResult:
         return quantiles(self.draws(estimand), _check_level(level))
 
     def national_extent(self, level: float = CI_LEVEL) -> pd.DataFrame:
-        """Tidy table: ``mechanism, estimand, estimate, lower, upper, level`` (one row per estimand)."""
+        """Tidy table: ``mechanism, estimand, estimate, lower, upper, level`` (one row per estimand) and the
+        fit's convergence (``converged``; ``rhat`` and ``ess_bulk`` of the national draws)."""
         level = _check_level(level)
+        ds = self.national.to_dataset(name="national_total")
+        quality = {"converged": self.converged, "rhat": float(az.rhat(ds)["national_total"]),
+                   "ess_bulk": float(az.ess(ds, method="bulk")["national_total"])}
         rows = []
         for estimand in ESTIMANDS:
             est, lo, hi = self.interval(estimand, level)
             rows.append({"mechanism": self.mechanism, "estimand": estimand, "estimate": est, "lower": lo,
-                         "upper": hi, "level": level})
+                         "upper": hi, "level": level, **quality})
         return pd.DataFrame(rows, columns=SURVEY_COLUMNS)
 
     def prob_below(self, threshold: float, estimand: str = "per_annum") -> float:

@@ -43,6 +43,17 @@ def test_tidy_table(result):
     assert t["estimand"].tolist() == ["total", "per_annum", "per_unit_per_annum"]
     assert (t["level"] == 0.5).all() and (t["estimator"] == "hierarchical").all()
     assert (t["lower"] < t["estimate"]).all() and (t["estimate"] < t["upper"]).all()
+    assert t["converged"].all() and (t["rhat"] < 1.01).all() and (t["ess_bulk"] > 500).all()
+
+
+def test_tidy_table_carries_each_rows_convergence(result):
+    """Two chains that disagree: every row says so, with the R-hat of its own national draws."""
+    shifted = result.national.copy()
+    shifted[1] = shifted[1] * 3.0
+    bad = Diagnostics(max_rhat=1.5, min_ess_bulk=30, min_ess_tail=20, divergences=0, draws=500, chains=2)
+    t = ExtentResult("hierarchical", result.data, shifted, diagnostics=bad).national_extent()
+    assert not t["converged"].any() and (t["rhat"] > 1.5).all() and (t["ess_bulk"] < 100).all()
+    assert t["rhat"].nunique() == 1  # the estimands are scalings of the same draws
 
 
 def test_citation_and_probability(result):

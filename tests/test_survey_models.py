@@ -222,7 +222,9 @@ def test_survey_result_tidy_table(small, tmp_path):
     res = SurveyResult(mechanism="mar", data=small, national=national, years=4.0, idata=idata,
                        diagnostics=Diagnostics(1.0, 500, 500, 0, 1000, 1))
     table = res.national_extent(0.9)
-    assert table.columns.tolist() == ["mechanism", "estimand", "estimate", "lower", "upper", "level"]
+    assert table.columns.tolist() == ["mechanism", "estimand", "estimate", "lower", "upper", "level", "converged",
+                                      "rhat", "ess_bulk"]
+    assert table["converged"].all() and np.isnan(table["rhat"]).all()  # one chain: no R-hat
     total = table.set_index("estimand").loc["total"]
     assert total["estimate"] == pytest.approx(500.5)
     assert (total["lower"], total["upper"]) == pytest.approx((50.95, 950.05))
