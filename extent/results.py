@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import warnings
 from dataclasses import dataclass, field
@@ -207,6 +208,7 @@ class ExtentResult:
                 "extent_version": _version(),
             }
         )
+        idata.predictions.attrs["extent_checksum"] = _checksum(self.national, idata.predictions.attrs)
         return write_netcdf(idata, path)
 
     @classmethod
@@ -216,22 +218,28 @@ class ExtentResult:
         idata, attrs = read_netcdf(path)
         if "extent_estimator" not in attrs:
             raise ExtentError(f"{path}: not an extent result file")
-        units = idata["fit_data_units"].to_dataframe().reset_index(drop=True)
-        counts = idata["fit_data_counts"].to_dataframe().reset_index(drop=True)
-        auxiliary = json.loads(attrs.get("extent_data_auxiliary", "{}"))
-        data = ExtentData.from_frames(units, counts, name=attrs["extent_data_name"], **auxiliary)
-        national = idata.predictions["national_total"].load()
-        posterior_groups = {g: idata[g] for g in idata.groups() if g in ("posterior", "sample_stats", "observed_data")}
-        diag = json.loads(attrs["extent_diagnostics"])
-        return cls(
-            estimator=attrs["extent_estimator"],
-            data=data,
-            national=national,
-            idata=az.InferenceData(**posterior_groups) if "posterior" in posterior_groups else None,
-            diagnostics=Diagnostics(**diag) if diag else None,
-            settings=json.loads(attrs["extent_settings"]),
-            created_at=attrs["extent_created_at"],
-        )
+        try:
+            units = idata["fit_data_units"].to_dataframe().reset_index(drop=True)
+            counts = idata["fit_data_counts"].to_dataframe().reset_index(drop=True)
+            auxiliary = json.loads(attrs.get("extent_data_auxiliary", "{}"))
+            data = ExtentData.from_frames(units, counts, name=attrs["extent_data_name"], **auxiliary)
+            national = idata.predictions["national_total"].load()
+            posterior_groups = {g: idata[g] for g in idata.groups()
+                                if g in ("posterior", "sample_stats", "observed_data")}
+            diag = json.loads(attrs["extent_diagnostics"])
+            result = cls(
+                estimator=attrs["extent_estimator"],
+                data=data,
+                national=national,
+                idata=az.InferenceData(**posterior_groups) if "posterior" in posterior_groups else None,
+                diagnostics=Diagnostics(**diag) if diag else None,
+                settings=json.loads(attrs["extent_settings"]),
+                created_at=attrs["extent_created_at"],
+            )
+        except (KeyError, TypeError, ValueError, AttributeError, ExtentError) as err:
+            raise ExtentError(f"{path}: not a complete extent result file ({type(err).__name__}: {err})") from None
+        _check_integrity(path, result, attrs)
+        return result
 
     def __repr__(self) -> str:
         lines = [f"ExtentResult({self.estimator}, {self.data!r})"]
@@ -240,6 +248,37 @@ class ExtentResult:
         if self.diagnostics is not None:
             lines.append(f"  diagnostics: {self.diagnostics}")
         return "\n".join(lines)
+
+
+def _checksum(national: xr.DataArray, attrs: dict) -> str:
+    """SHA-256 of the national draws and the result's stored attrs (tamper evidence, not security)."""
+    h = hashlib.sha256(np.ascontiguousarray(national.transpose(CHAIN, DRAW, CATEGORY).values, float).tobytes())
+    h.update(json.dumps(list(map(str, national[CATEGORY].values))).encode())
+    for key in sorted(k for k in attrs if k.startswith("extent_") and k != "extent_checksum"):
+        h.update(f"{key}={attrs[key]}".encode())
+    return h.hexdigest()
+
+
+def _check_integrity(path: Path, result: ExtentResult, attrs: dict) -> None:
+    """Refuse a loaded result whose data, draws, attrs or diagnostics are not the ones that were saved."""
+    if result.data.hash() != attrs.get("extent_data_hash"):
+        raise ExtentError(f"{path}: the data in the file do not match its stored data hash (the file was modified)")
+    if "extent_checksum" not in attrs:
+        warnings.warn(f"{path}: written by an older extent without a checksum; it cannot be checked for changes",
+                      UserWarning, stacklevel=3)
+    elif _checksum(result.national, attrs) != attrs["extent_checksum"]:
+        raise ExtentError(f"{path}: the national draws or the stored settings and diagnostics do not match the "
+                          "file's checksum (the file was modified)")
+    spec = result.settings.get("diagnosed")
+    if result.diagnostics is not None and result.idata is not None and spec:
+        post = result.idata.posterior.assign(national_total=result.national)
+        again = Diagnostics.from_idata(az.InferenceData(posterior=post, sample_stats=result.idata.sample_stats),
+                                       spec["var_names"], unit_names=tuple(spec["unit_names"]))
+        stored, fresh = result.diagnostics.to_dict(), again.to_dict()
+        if any(not np.isclose(stored[k], fresh[k], rtol=1e-9, equal_nan=True) for k in stored
+               if isinstance(stored[k], (int, float)) and isinstance(fresh[k], (int, float))):
+            raise ExtentError(f"{path}: the stored diagnostics ({result.diagnostics}) are not those of the draws in "
+                              f"the file ({again}); the file was modified")
 
 
 def write_netcdf(idata: az.InferenceData, path: Path) -> Path:
@@ -257,9 +296,12 @@ def read_netcdf(path: Path) -> tuple[az.InferenceData, dict]:
     """Read a file written by :func:`write_netcdf`: the groups and the result's attrs (``{}`` if none)."""
     if not path.is_file():
         raise ExtentError(f"{path}: file not found")
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        idata = az.from_netcdf(str(path))
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            idata = az.from_netcdf(str(path))
+    except (OSError, ValueError, KeyError, TypeError, RuntimeError) as err:
+        raise ExtentError(f"{path}: not a readable netCDF file ({type(err).__name__}: {err})") from None
     return idata, dict(idata.predictions.attrs) if "predictions" in idata.groups() else {}
 
 

@@ -127,3 +127,97 @@ def test_netcdf_round_trip_keeps_covariates_and_exposure(result, tmp_path):
     back = ExtentResult.from_netcdf(with_aux.to_netcdf(tmp_path / "aux.nc"))
     assert back.data.covariates == ("urban",) and back.data.exposure == "offences"
     assert back.data.hash() == data.hash()
+
+
+def _edit(path, edit):
+    """Rewrite a saved result with ``edit(idata)`` applied (what a hand edit of the file would do)."""
+    import arviz as az
+
+    idata = az.from_netcdf(str(path)).copy()
+    idata = idata.map(lambda ds: ds.load(), inplace=False)
+    edit(idata)
+    path.unlink()
+    idata.to_netcdf(str(path))
+
+
+@pytest.mark.parametrize("content, message", [
+    (b"this is not netCDF\n" * 20, "not a readable netCDF file"),
+    (b"", "not a readable netCDF file"),
+])
+def test_garbage_files_raise_our_error(tmp_path, content, message):
+    path = tmp_path / "bad.nc"
+    path.write_bytes(content)
+    with pytest.raises(ExtentError, match=message):
+        ExtentResult.from_netcdf(path)
+
+
+def test_truncated_and_foreign_files_raise_our_error(result, tmp_path):
+    path = result.to_netcdf(tmp_path / "r.nc")
+    cut = tmp_path / "cut.nc"
+    cut.write_bytes(path.read_bytes()[: path.stat().st_size // 2])
+    with pytest.raises(ExtentError, match="cut.nc: not a readable netCDF file"):
+        ExtentResult.from_netcdf(cut)
+    foreign = tmp_path / "foreign.nc"
+    xr.Dataset({"x": ("i", np.arange(3.0))}).to_netcdf(foreign)
+    with pytest.raises(ExtentError, match="foreign.nc: not a readable netCDF file|not an extent result file"):
+        ExtentResult.from_netcdf(foreign)
+
+
+def test_tampered_draws_and_attributes_are_refused(result, tmp_path):
+    path = result.to_netcdf(tmp_path / "r.nc")
+
+    def cut_draws(idata):
+        idata.predictions["national_total"] = idata.predictions["national_total"] / 10
+
+    _edit(path, cut_draws)
+    with pytest.raises(ExtentError, match="do not match the file's checksum"):
+        ExtentResult.from_netcdf(path)
+
+    path = result.to_netcdf(tmp_path / "r2.nc")
+
+    def flip_diagnostics(idata):
+        idata.predictions.attrs["extent_diagnostics"] = idata.predictions.attrs["extent_diagnostics"].replace(
+            '"divergences": 0', '"divergences": 7')
+
+    _edit(path, flip_diagnostics)
+    with pytest.raises(ExtentError, match="checksum"):
+        ExtentResult.from_netcdf(path)
+
+    path = result.to_netcdf(tmp_path / "r3.nc")
+
+    def change_counts(idata):
+        idata.fit_data_counts["cases"] = idata.fit_data_counts["cases"] + 1
+
+    _edit(path, change_counts)
+    with pytest.raises(ExtentError, match="do not match its stored data hash"):
+        ExtentResult.from_netcdf(path)
+
+
+def test_diagnostics_are_recomputed_on_load(result, tmp_path):
+    """Stored diagnostics that are not those of the stored draws are refused, even with a consistent checksum."""
+    import arviz as az
+
+    from extent.results import _checksum
+
+    rng = np.random.default_rng(4)
+    posterior = xr.Dataset({"log_rate": (("chain", "draw"), rng.normal(size=(2, 500)))},
+                           coords={"chain": [0, 1], "draw": np.arange(500)})
+    idata = az.InferenceData(posterior=posterior, sample_stats=xr.Dataset(
+        {"diverging": (("chain", "draw"), np.zeros((2, 500), bool))}, coords=posterior.coords))
+    spec = {"var_names": ["log_rate", "national_total"], "unit_names": []}
+    honest = Diagnostics.from_idata(az.InferenceData(posterior=posterior.assign(national_total=result.national),
+                                                     sample_stats=idata.sample_stats), spec["var_names"])
+    fit = ExtentResult("hierarchical", result.data, result.national, idata=idata, diagnostics=honest,
+                       settings={"diagnosed": spec})
+    path = fit.to_netcdf(tmp_path / "fit.nc")
+    assert ExtentResult.from_netcdf(path).diagnostics == honest
+
+    def flip_and_rechecksum(idata):
+        attrs = idata.predictions.attrs
+        attrs["extent_diagnostics"] = attrs["extent_diagnostics"].replace(f'"max_rhat": {honest.max_rhat!r}',
+                                                                          '"max_rhat": 1.0')
+        attrs["extent_checksum"] = _checksum(idata.predictions["national_total"], attrs)
+
+    _edit(path, flip_and_rechecksum)
+    with pytest.raises(ExtentError, match="stored diagnostics .* are not those of the draws"):
+        ExtentResult.from_netcdf(path)

@@ -141,6 +141,7 @@ class HierarchicalExtent:
             "centered": centered,
             **self._model_options(),
             "covariates": design.covariates,
+            "diagnosed": {"var_names": DIAGNOSED, "unit_names": ["force_effect"]},  # rechecked on load
         }
         return ExtentResult(
             estimator=self.name, data=data, national=national, idata=idata, diagnostics=diagnostics,
