@@ -13,7 +13,8 @@ disease counts by area), :func:`table_spreads` estimates
     log-population coefficient of the model);
 ``sd_sized``, ``spread_slope`` (and ``sd_sized_raw``, ``spread_slope_raw`` without log population)
     the between-unit SD as a function of size: the maximum-likelihood fit of
-    ``resid ~ Normal(0, 1 / (cases + 0.5) + (sd * exp(slope * lp))**2)`` to the residuals above, ``lp``
+    ``resid ~ Normal(0, 1 / (cases + 0.5) + (sd * size_factor(slope, lp))**2)`` to the residuals above
+    (:func:`~extent.models.hierarchical.size_factor`: about ``exp(slope * lp)``, as in the model), ``lp``
     centred log population; ``sd_sized`` is the SD of a unit of mean log population. Larger units vary
     less in every dataset of the corpus (``spread_slope`` < 0), which matters because the national total
     is dominated by large units;
@@ -107,11 +108,13 @@ MIN_SIZED_SD = 0.01
 
 
 def _sized_spread(resid: np.ndarray, noise: np.ndarray, lp: np.ndarray) -> tuple[float, float]:
-    """Maximum-likelihood ``(sd, slope)`` of ``resid ~ Normal(0, noise + (sd * exp(slope * lp))**2)``."""
+    """Maximum-likelihood ``(sd, slope)`` of ``resid ~ Normal(0, noise + (sd * size_factor(slope, lp))**2)``."""
     from scipy.optimize import minimize
 
+    from extent.models.hierarchical import size_factor
+
     def nll(p):
-        v = noise + np.exp(2 * (p[0] + p[1] * lp))
+        v = noise + (np.exp(p[0]) * size_factor(p[1], lp)) ** 2
         return 0.5 * np.sum(np.log(v) + resid**2 / v)
 
     start = [np.log(max(np.std(resid), 0.05)), 0.0]

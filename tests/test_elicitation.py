@@ -47,11 +47,12 @@ def test_spread_estimate_removes_poisson_noise():
 def test_sized_spread_recovers_a_known_size_slope():
     """Residuals whose SD falls with size (0.5 at the mean size, slope -0.3) plus Poisson noise: recovered."""
     from extent.elicitation import _sized_spread
+    from extent.models.hierarchical import size_factor
 
     rng = np.random.default_rng(3)
     lp = rng.uniform(-2.5, 2.5, 2000)
     noise = rng.uniform(0.001, 0.05, 2000)
-    resid = rng.normal(0.0, np.sqrt(noise + (0.5 * np.exp(-0.3 * lp)) ** 2))
+    resid = rng.normal(0.0, np.sqrt(noise + (0.5 * size_factor(-0.3, lp)) ** 2))
     sd, slope = _sized_spread(resid, noise, lp)
     assert sd == pytest.approx(0.5, abs=0.03) and slope == pytest.approx(-0.3, abs=0.04)
 
@@ -73,7 +74,7 @@ def test_default_priors_are_the_whole_corpus_derivation():
     p = corpus_priors()
     assert p["unit_sd"].distribution == "LogNormal"
     assert p["unit_sd"].params == {"mu": -0.63, "sigma": 0.47}  # the SD at the mean size
-    assert p["spread_slope"].params == {"mu": -0.22, "sigma": 0.26}
+    assert p["spread_slope"].params == {"mu": -0.24, "sigma": 0.3}
     assert corpus_priors(spread_by_size=False)["unit_sd"].params == {"mu": -0.5, "sigma": 0.5}
     assert "spread_slope" not in corpus_priors(spread_by_size=False)
     assert p["log_population"].params == {"mu": 0.05, "sigma": 0.29}

@@ -11,7 +11,7 @@ from scipy import stats
 
 from extent.data import ExtentData
 from extent.models import Design, build_extent_model
-from extent.models.hierarchical import CENTERING_MIN_FORCES, prefer_centered
+from extent.models.hierarchical import CENTERING_MIN_FORCES, prefer_centered, size_factor
 from extent.models.likelihood import _random, negative_binomial_logp, use_count_table
 
 Y = np.array([0, 1, 3, 10, 250, 7, 0, 2, 41])
@@ -65,13 +65,13 @@ def test_model_logp_equals_pymc_negative_binomial(report):
     point = model.initial_point()
     point["unit_sd_log__"] = np.array(np.log(0.6))
     point["shared_fraction_logodds__"] = np.array(0.0)  # half of 0.6**2 is category-specific
-    point["spread_slope"] = np.array(-0.2)  # ... at the mean size; each force's SD is 0.6 * exp(-0.2 * lp)
+    point["spread_slope"] = np.array(-0.2)  # ... at the mean size; each force's SD is 0.6 * size_factor(-0.2, lp)
     ours = model.compile_logp(vars=[model["cases"]], sum=False)(point)[0]
     _, _, eta, _ = model["cases"].owner.inputs  # rng, size, log mean, shape
     (eta_values,) = model.replace_rvs_by_values([eta])
     mu = np.exp(model.compile_fn(eta_values, inputs=model.value_vars, on_unused_input="ignore")(point))
     design = Design.from_data(report.data)
-    sized_sd = 0.6 * np.exp(-0.2 * design.force_lp[design.cell_force])
+    sized_sd = 0.6 * size_factor(-0.2, design.force_lp[design.cell_force])
     alpha = 1 / np.expm1(sized_sd**2 * 0.5)
     expected = stats.nbinom.logpmf(report.data.counts["cases"], alpha, alpha / (alpha + mu))
     np.testing.assert_allclose(ours, expected, rtol=1e-10)

@@ -166,9 +166,11 @@ def test_type_effect_prior_has_mean_rate_ratio_one():
 
 
 def test_spread_by_size_makes_larger_units_vary_less():
-    """Unit effects' prior SD follows ``unit_sd * exp(spread_slope * lp)``: with the slope fixed at -0.3 the
-    largest unit (100x the population of the smallest) varies exp(-0.3 * log 100) = 0.25 times as much."""
+    """Unit effects' prior SD follows ``unit_sd * size_factor(spread_slope, lp)``: with the slope fixed at -0.3
+    the largest unit (100x the population of the smallest) varies about 0.29 times as much (0.25 unbounded)."""
     import pymc as pm
+
+    from extent.models.hierarchical import size_factor
 
     units = pd.DataFrame({"unit": ["small", "mid", "large"], "population": [1e4, 1e5, 1e6]})
     counts = pd.DataFrame({"unit": ["small", "mid", "large"], "category": "a", "cases": [1, 10, 100]})
@@ -176,5 +178,17 @@ def test_spread_by_size_makes_larger_units_vary_less():
     model = build_extent_model(data, {"spread_slope": Prior("Normal", mu=-0.3, sigma=1e-6)}, log_population=False)
     effects = pm.draw(model["force_effect"], draws=40_000, random_seed=2)
     sd = effects.std(axis=0)
-    assert sd[2] / sd[0] == pytest.approx(np.exp(-0.3 * np.log(100)), rel=0.05)
-    assert sd[1] / sd[0] == pytest.approx(np.exp(-0.3 * np.log(10)), rel=0.05)
+    lp = np.log([1e4, 1e5, 1e6]) - np.log([1e4, 1e5, 1e6]).mean()
+    expected = size_factor(-0.3, lp)
+    assert sd[2] / sd[0] == pytest.approx(expected[2] / expected[0], rel=0.05)
+    assert sd[1] / sd[0] == pytest.approx(expected[1] / expected[0], rel=0.05)
+    assert 0.27 < expected[2] / expected[0] < 0.31
+
+
+def test_size_factor_is_the_exponential_within_a_factor_of_3():
+    from extent.models.hierarchical import MAX_SIZE_FACTOR, size_factor
+
+    x = np.linspace(-0.4, 0.4, 9)
+    np.testing.assert_allclose(size_factor(x, 1.0), np.exp(x), rtol=0.05)
+    assert size_factor(-5.0, 3.0) > 1 / MAX_SIZE_FACTOR and size_factor(5.0, 3.0) < MAX_SIZE_FACTOR
+    assert size_factor(0.0, 2.0) == 1.0

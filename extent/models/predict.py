@@ -119,13 +119,14 @@ def national_totals(
 
 
 def _size_scale(force_sd, specific_var, spread_slope, unit_lp) -> np.ndarray:
-    """Factor on each unit's spread (draws x units): ``exp(spread_slope * lp)``, the total SD capped as in the model."""
+    """Factor on each unit's spread (draws x units): :func:`~extent.models.hierarchical.size_factor`, the total SD
+    capped as in the model."""
     if spread_slope is None:
         return np.ones((len(force_sd), len(unit_lp)))
-    from extent.models.hierarchical import MAX_UNIT_SD
+    from extent.models.hierarchical import MAX_UNIT_SD, size_factor
 
     total_sd = np.sqrt(force_sd**2 + specific_var)
-    return np.minimum(np.exp(spread_slope * unit_lp[None, :]), MAX_UNIT_SD / np.maximum(total_sd, 1e-300))
+    return np.minimum(size_factor(spread_slope, unit_lp[None, :]), MAX_UNIT_SD / np.maximum(total_sd, 1e-300))
 
 
 def _standard_effects(rng: np.random.Generator, unit_effect: str, shape: tuple[int, int]) -> np.ndarray:

@@ -358,8 +358,10 @@ def simulate_country(
         type_effect = float(_draw(p["type_effect"], rng))
         lp = np.log(units["population"].to_numpy(float))
         lp = lp - lp.mean()
-        # the model's size-dependent spread: both components scaled by exp(spread_slope * lp)
-        size_scale = np.exp(float(_draw(p["spread_slope"], rng)) * lp) if "spread_slope" in p else np.ones(n_u)
+        # the model's size-dependent spread: both components scaled by size_factor(spread_slope, lp)
+        from extent.models.hierarchical import size_factor
+
+        size_scale = size_factor(float(_draw(p["spread_slope"], rng)), lp) if "spread_slope" in p else np.ones(n_u)
         log_force = force_sd * size_scale * rng.standard_normal(n_u)
         if "log_population" in p:  # the model's size effect, on centred log population
             log_force = log_force + float(_draw(p["log_population"], rng)) * lp
