@@ -228,3 +228,16 @@ def test_sbc_ranks_are_uniform_under_prior_draws(dask_client):
     assert (sbc["p_value"] > 0.001).all(), sbc
     cov = res.coverage().set_index(["category", "level"])
     assert abs(cov.loc[("all", 0.9), "coverage"] - 0.9) <= 3 * np.sqrt(0.09 / 50)
+
+
+def test_calibrate_with_point_estimators_only_writes_its_tables(tmp_path):
+    """``--estimators naive`` has no intervals: the command says so and keeps its tables (it used to crash with
+    KeyError: 'level' after the study, losing them)."""
+    from extent.cli.main import app
+
+    res = CliRunner().invoke(app, ["calibrate", "--estimators", "naive", "--reps", "3", "--serial",
+                                   "--out", str(tmp_path)])
+    assert res.exit_code == 0, res.output
+    assert "no interval estimator" in res.output
+    estimates = pd.read_csv(tmp_path / "report2" / "estimates.csv")
+    assert set(estimates["estimator"]) == {"naive"} and len(estimates) > 0

@@ -22,8 +22,12 @@ from extent.simulate import DESIGNS, Scenario
 
 def coverage_rich_table(coverage, *, title: str) -> Table:
     """Coverage per estimator and category with its 95% Wilson interval, one column per level."""
-    levels = sorted(coverage["level"].unique())
     out = Table(title=title)
+    if coverage.empty:
+        out.add_column("coverage")
+        out.add_row("no interval estimator in this study (naive scaling gives points only)")
+        return out
+    levels = sorted(coverage["level"].unique())
     for col in ("estimator", "category", "n"):
         out.add_column(col, no_wrap=True)
     for lv in levels:
@@ -82,6 +86,8 @@ def calibrate(
                 checkpoint=None if where is None else where / "records.jsonl",
                 progress=lambda done, total, t=task: bar.update(t, completed=done),
             )
+        if where is not None:  # the tables first: nothing printed below can lose them
+            result.save(where)
         cov = result.coverage()
         console.print(coverage_rich_table(cov, title=f"Coverage: {study.design.name} ({study.design.description})"))
         acc = result.accuracy()
@@ -94,8 +100,8 @@ def calibrate(
         if result.failed:
             console.print(f"[red]LOST {len(result.failed)} replicate(s): {result.failed}[/red]")
         if where is not None:
-            result.save(where)
-            from extent.calibrate.plots import save_plots
+            if not cov.empty:
+                from extent.calibrate.plots import save_plots
 
-            save_plots(result, where)
-            console.print(f"Wrote tables and plots to {where}")
+                save_plots(result, where)
+            console.print(f"Wrote tables{' and plots' if not cov.empty else ''} to {where}")

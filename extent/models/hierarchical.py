@@ -92,8 +92,9 @@ def default_priors(log_population: bool = DEFAULT_LOG_POPULATION,
         0.003 to 400.
     unit_sd
         Total between-unit SD of a category's log rate: LogNormal derived from the corpus
-        (:func:`extent.elicitation.corpus_priors`; ``LogNormal(-0.5, 0.5)`` with log population: median
-        0.61, 90% between 0.27 and 1.38; the real tables range from 0.2 to over 1.5). It is the spread across
+        (:func:`extent.elicitation.corpus_priors`; ``LogNormal(-0.63, 0.47)`` with log population and
+        size-dependent spread: the SD of a unit of mean log population, median 0.53, 90% between 0.25 and
+        1.15; the real tables range from 0.2 to over 1.5). It is the spread across
         all units, types included, so with a ``type_effect`` in the model it errs on the wide side: the
         within-type variant was worse on real data (``docs/validation.md``).
     shared_fraction
