@@ -111,3 +111,21 @@ def test_report_folder(tmp_path):
     assert "| international_csa_victim | 2 | 7 |" in md
     assert "credible interval" in md and "forest.png" in md
     assert not list(tmp_path.glob(".rep.*"))  # no temporary folder left behind
+
+
+@pytest.mark.parametrize("extra, message", [
+    (["--level", "0"], "--level must be in (0, 1), got 0.0"),
+    (["--seed", "-2"], "random_seed must be an integer"),
+    (["--out", "FILE"], "is a file; give a folder"),
+    (["--out", "MISSING/report"], "does not exist"),
+])
+def test_report_refuses_bad_options_before_fitting(tmp_path, monkeypatch, extra, message):
+    import extent.estimators.hierarchical as hierarchical
+
+    monkeypatch.setattr(hierarchical.HierarchicalExtent, "fit", lambda *a, **k: pytest.fail("fitted"))
+    (tmp_path / "file.txt").write_text("keep me")
+    paths = {"FILE": str(tmp_path / "file.txt"), "MISSING/report": str(tmp_path / "missing" / "report")}
+    res = runner.invoke(app, ["report", *[paths.get(a, a) for a in extra]])
+    assert res.exit_code == 2, res.output
+    assert message in " ".join(res.output.split())
+    assert (tmp_path / "file.txt").read_text() == "keep me"

@@ -55,6 +55,18 @@ def check_output_file(path: Path | None, option: str, *, inputs: tuple[Path, ...
         raise ConfigError(f"{option} {path}: folder {folder} is not writable")
 
 
+def check_output_folder(path: Path, option: str) -> None:
+    """Refuse an output folder before any work: an existing file, or a parent that is missing or not writable."""
+    path = Path(path)
+    if path.exists() and not path.is_dir():
+        raise ConfigError(f"{option} {path}: is a file; give a folder")
+    parent = path.resolve().parent
+    if not parent.is_dir():
+        raise ConfigError(f"{option} {path}: folder {parent} does not exist")
+    if not os.access(parent if not path.exists() else path, os.W_OK):
+        raise ConfigError(f"{option} {path}: is not writable")
+
+
 def check_level(level: float) -> None:
     """Refuse an interval level outside (0, 1) before any work."""
     if not 0 < level < 1:

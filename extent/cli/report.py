@@ -8,6 +8,7 @@ from pathlib import Path
 import typer
 
 from extent.cli.app import app, console, handle_errors
+from extent.cli.output import check_level, check_output_folder
 from extent.constants import CI_LEVEL
 from extent.datasets import load_report
 from extent.estimators import HierarchicalExtent, NaiveScaling
@@ -28,11 +29,13 @@ def report(
 ) -> None:
     """Fit the report's five record-search categories and write a report folder (Markdown, HTML, plot, CSV)."""
     start = time.perf_counter()
+    check_level(level)
+    check_output_folder(out, "--out")
+    sampler = SamplerConfig(random_seed=seed, draws=draws, tune=tune, progressbar=console.is_terminal)
     dataset = load_report()
     data = dataset.data
     console.print(f"Data: {data!r}")
     naive = NaiveScaling().fit(data)
-    sampler = SamplerConfig(random_seed=seed, draws=draws, tune=tune, progressbar=console.is_terminal)
     console.print(
         f"Sampling the hierarchical model: {sampler.chains} chains x ({sampler.tune} tune + {sampler.draws} draws)..."
     )
