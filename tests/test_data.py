@@ -231,3 +231,25 @@ def test_names_that_differ_only_by_case_or_spaces_are_refused(which, values, mes
         counts["unit"] = values
     with pytest.raises(DataValidationError, match=re.escape(message)):
         ExtentData.from_frames(units, counts)
+
+
+def test_a_unit_may_be_called_na_and_only_empty_cells_are_missing(tmp_path):
+    units, counts = tmp_path / "units.csv", tmp_path / "counts.csv"
+    units.write_text("unit,population\nNA,100000\nNone,200000\nnull,300000\n")
+    counts.write_text("unit,category,cases\nNA,x,3\nNone,x,4\n")
+    data = read_extent_data(units, counts)
+    assert list(data.units.index) == ["NA", "None", "null"] and data.searched_units == ["NA", "None"]
+    counts.write_text("unit,category,cases\nNA,x,\n")
+    with pytest.raises(DataValidationError, match="row 1, column 'cases'"):
+        read_extent_data(units, counts)
+
+
+def test_semicolon_and_non_utf8_files_get_a_hint(tmp_path):
+    units, counts = tmp_path / "units.csv", tmp_path / "counts.csv"
+    counts.write_text("unit,category,cases\na,x,1\n")
+    units.write_text("unit;population\na;100000\n")
+    with pytest.raises(DataValidationError, match="units.csv: .*separated by semicolons, save it with commas"):
+        read_extent_data(units, counts)
+    units.write_bytes("unit,population\nMünster,100000\n".encode("latin-1"))
+    with pytest.raises(DataValidationError, match=r"units.csv: not UTF-8 text \(byte \d+\); save it as UTF-8 CSV"):
+        read_extent_data(units, counts)

@@ -16,12 +16,19 @@ def read_csv(path: str | Path) -> pd.DataFrame:
     if not path.is_file():
         raise DataValidationError([f"{path}: file not found"])
     try:
-        frame = pd.read_csv(path, dtype=str, keep_default_na=True, skipinitialspace=True, encoding="utf-8-sig")
+        # only an empty cell is missing: a unit or category may be called "NA" or "None"
+        frame = pd.read_csv(path, dtype=str, keep_default_na=False, na_values=[""], skipinitialspace=True,
+                            encoding="utf-8-sig")
     except pd.errors.EmptyDataError:
         raise DataValidationError([f"{path}: file is empty"]) from None
-    except (pd.errors.ParserError, UnicodeDecodeError) as err:
+    except UnicodeDecodeError as err:
+        raise DataValidationError([f"{path}: not UTF-8 text (byte {err.start}); save it as UTF-8 CSV"]) from None
+    except pd.errors.ParserError as err:
         raise DataValidationError([f"{path}: not a readable CSV file ({str(err).splitlines()[0]})"]) from None
     frame.columns = [str(c).strip() for c in frame.columns]
+    if len(frame.columns) == 1 and ";" in frame.columns[0]:
+        raise DataValidationError([f"{path}: one column named {frame.columns[0]!r}; the file looks separated by "
+                                   "semicolons, save it with commas"])
     if frame.empty:
         raise DataValidationError([f"{path}: no data rows (only a header)"])
     return frame
