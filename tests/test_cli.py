@@ -129,3 +129,15 @@ def test_report_refuses_bad_options_before_fitting(tmp_path, monkeypatch, extra,
     assert res.exit_code == 2, res.output
     assert message in " ".join(res.output.split())
     assert (tmp_path / "file.txt").read_text() == "keep me"
+
+
+def test_ctrl_c_says_interrupted_and_exits_130(csvs, monkeypatch):
+    import extent.estimators.hierarchical as hierarchical
+
+    def interrupt(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(hierarchical.HierarchicalExtent, "fit", interrupt)
+    units, counts = csvs
+    res = runner.invoke(app, ["estimate", "--units", str(units), "--counts", str(counts)])
+    assert res.exit_code == 130 and "extent: interrupted" in res.output

@@ -23,7 +23,8 @@ errors = Console(stderr=True)
 
 
 def handle_errors(fn):
-    """Run a command: :class:`ExtentError` -> one-line message and exit 2; strict convergence failure -> 3."""
+    """Run a command: :class:`ExtentError` -> one-line message and exit 2; strict convergence failure -> 3;
+    Ctrl-C -> "interrupted" and exit 130."""
 
     @functools.wraps(fn)
     def wrapper(*args, **kwargs):
@@ -39,6 +40,10 @@ def handle_errors(fn):
         except ExtentError as err:
             errors.print(f"extent: error: {err}", markup=False, highlight=False, soft_wrap=True)
             sys.exit(2)
+        except KeyboardInterrupt:
+            errors.print("extent: interrupted (outputs not written are left as they were)", markup=False,
+                         highlight=False, soft_wrap=True)
+            sys.exit(130)
 
     return wrapper
 

@@ -99,7 +99,9 @@ def write_report(
 ) -> dict[str, Path]:
     """Write ``report.md``, ``report.html``, ``forest.png``, ``estimates.csv`` (and ``fit.nc``) into ``out_dir``.
 
-    Files are written to a temporary folder first and moved into place only when all succeed.
+    Files are written to a temporary folder beside ``out_dir`` and swapped in whole only when all succeed
+    (:func:`_swap_in`): an interrupted run leaves the old report or none, never a mix. Temporary folders left by
+    killed runs are removed first.
 
     Returns
     -------
@@ -139,7 +141,8 @@ def write_report(
     )
     for s in context["sections"]:
         s.html  # noqa: B018  (fail before writing anything if a section cannot render)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.", dir=parent))
+    _remove_stale(out_dir)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.", suffix=TMP_SUFFIX, dir=parent))
     try:
         (tmp / "report.md").write_text(env.get_template("report.md.j2").render(**context), encoding="utf-8")
         html_context = dict(context, sections=[{"title": s.title, "html": jinja2.utils.markupsafe.Markup(s.html)}
@@ -154,14 +157,52 @@ def write_report(
         tidy.to_csv(tmp / "estimates.csv", index=False)
         if save_fit:
             bayes.to_netcdf(tmp / "fit.nc")
-        out_dir.mkdir(exist_ok=True)
-        written = {}
-        for f in sorted(tmp.iterdir()):
-            os.replace(f, out_dir / f.name)
-            written[f.stem if f.suffix != ".md" else "markdown"] = out_dir / f.name
+        written = {f.stem if f.suffix != ".md" else "markdown": out_dir / f.name for f in sorted(tmp.iterdir())}
+        _swap_in(tmp, out_dir)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     return written
+
+
+REPORT_FILES = frozenset({"report.md", "report.html", "forest.png", "estimates.csv", "fit.nc"})
+"""What a report folder holds; a folder with anything else is not replaced whole (see :func:`_swap_in`)."""
+TMP_SUFFIX = ".extent-tmp"
+STALE_SECONDS = 3600
+"""Temporary report folders older than this are left-overs of killed runs."""
+
+
+def _swap_in(tmp: Path, out_dir: Path) -> None:
+    """Put the finished folder ``tmp`` at ``out_dir`` by renames.
+
+    A new folder is one rename. An existing report folder (only :data:`REPORT_FILES`) is renamed aside, the new
+    one renamed in, and the old one removed: a kill between the renames leaves the old report aside (hidden)
+    and none in place, never a mix. A folder holding other files too (the user's) keeps them: the report's
+    files are then replaced one by one.
+    """
+    if not out_dir.exists():
+        os.replace(tmp, out_dir)
+        return
+    if {f.name for f in out_dir.iterdir()} <= REPORT_FILES:
+        aside = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.old.", suffix=TMP_SUFFIX, dir=out_dir.parent))
+        aside.rmdir()
+        os.replace(out_dir, aside)
+        os.replace(tmp, out_dir)
+        shutil.rmtree(aside, ignore_errors=True)
+        return
+    for f in sorted(tmp.iterdir()):
+        os.replace(f, out_dir / f.name)
+
+
+def _remove_stale(out_dir: Path) -> None:
+    """Remove this report's temporary folders that killed runs left behind (older than an hour)."""
+    import time
+
+    for d in out_dir.parent.glob(f".{out_dir.name}.*{TMP_SUFFIX}"):
+        try:
+            if d.is_dir() and time.time() - d.stat().st_mtime > STALE_SECONDS:
+                shutil.rmtree(d, ignore_errors=True)
+        except OSError:
+            pass
 
 
 def _prior_text(spec: dict) -> str:
