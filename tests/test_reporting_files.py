@@ -46,3 +46,19 @@ def test_stale_temporary_folders_of_killed_runs_are_removed(naive, tmp_path):
     os.utime(stale, (old, old))
     write_report(tmp_path / "rep", naive, naive, save_fit=False)
     assert not stale.exists() and fresh.exists()  # a recent one may belong to a run still writing
+
+
+def test_outputs_follow_the_umask(naive, tmp_path):
+    import pandas as pd
+
+    from extent.cli.output import write_csv
+
+    old = os.umask(0o027)
+    try:
+        write_report(tmp_path / "rep", naive, naive, save_fit=False)
+        path = write_csv(pd.DataFrame({"a": [1]}), tmp_path / "t.csv")
+    finally:
+        os.umask(old)
+    assert (tmp_path / "rep").stat().st_mode & 0o777 == 0o750
+    assert (tmp_path / "rep" / "report.md").stat().st_mode & 0o777 == 0o640
+    assert path.stat().st_mode & 0o777 == 0o640

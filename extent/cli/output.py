@@ -11,6 +11,7 @@ import pandas as pd
 from rich.table import Table
 
 from extent.exceptions import ConfigError, ExtentError
+from extent.files import follow_umask
 
 
 def _fmt(x: float, estimand: str) -> str:
@@ -82,6 +83,7 @@ def write_csv(table: pd.DataFrame, path: str | Path) -> Path:
     try:
         with os.fdopen(fd, "w", newline="") as fh:
             table.to_csv(fh, index=False)
+        follow_umask(Path(tmp))
         os.replace(tmp, path)
     finally:
         if os.path.exists(tmp):

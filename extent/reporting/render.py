@@ -15,6 +15,7 @@ import pandas as pd
 from extent import __version__
 from extent.constants import CI_LEVEL, ESTIMANDS
 from extent.exceptions import ExtentError
+from extent.files import follow_umask
 from extent.models.hierarchical import __doc__ as MODEL_DOC
 from extent.reporting.plots import forest_plot
 from extent.reporting.summary import comparison_table, format_number
@@ -158,6 +159,7 @@ def write_report(
         if save_fit:
             bayes.to_netcdf(tmp / "fit.nc")
         written = {f.stem if f.suffix != ".md" else "markdown": out_dir / f.name for f in sorted(tmp.iterdir())}
+        follow_umask(tmp)
         _swap_in(tmp, out_dir)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
