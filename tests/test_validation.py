@@ -405,3 +405,12 @@ def test_independent_simulator_coverage_with_three_units():
     error = {name: np.median(np.abs(np.log((g["estimate"] + 0.5) / (g["truth"] + 0.5))))
              for name, g in (("hierarchical", hier), ("naive", naive))}
     assert error["hierarchical"] <= 1.2 * error["naive"], error
+
+
+def test_coverage_plot_accepts_a_wilson_bound_a_rounding_below_full_coverage():
+    """Full coverage gives an upper Wilson bound 1e-16 below 1.0 (it crashed the plot after a whole study)."""
+    from extent.calibrate.validation_scores import plot_validation_coverage
+
+    cov = pd.DataFrame({"dataset": "d", "design": "random", "k": [2, 3], "estimator": "hierarchical", "level": 0.9,
+                        "coverage": [1.0, 0.9], "coverage_lower": [0.72, 0.6], "coverage_upper": [1.0 - 1e-16, 0.97]})
+    plot_validation_coverage(cov)

@@ -30,7 +30,8 @@ def plot_coverage(coverage: pd.DataFrame, *, category: str = POOLED, ax=None):
         for k, (est, e) in enumerate(g.groupby("estimator", sort=False)):
             x = e["level"].to_numpy() + (k - 0.5) * 0.008
             y = e["coverage"].to_numpy()
-            a.errorbar(x, y, yerr=[y - e["coverage_lower"], e["coverage_upper"] - y], fmt=MARKERS.get(est, "o"),
+            bars = np.clip([y - e["coverage_lower"], e["coverage_upper"] - y], 0, None)  # Wilson at p = 0 or 1: -1e-16
+            a.errorbar(x, y, yerr=bars, fmt=MARKERS.get(est, "o"),
                        ms=4, capsize=2, label=est)
         a.set_title(design, fontsize=10)
         a.set_xlabel("nominal level")

@@ -163,7 +163,8 @@ def plot_validation_coverage(coverage: pd.DataFrame, *, level: float = 0.9, esti
             e = g[g["design"] == design].sort_values("k")
             x = np.array([ks.index(k) for k in e["k"]]) + (j - (len(designs) - 1) / 2) * 0.12
             y = e["coverage"].to_numpy()
-            ax.errorbar(x, y, yerr=[y - e["coverage_lower"], e["coverage_upper"] - y], fmt="o", ms=4, capsize=2,
+            bars = np.clip([y - e["coverage_lower"], e["coverage_upper"] - y], 0, None)  # Wilson at p = 0 or 1: -1e-16
+            ax.errorbar(x, y, yerr=bars, fmt="o", ms=4, capsize=2,
                         label=design)
         ax.set_xticks(range(len(ks)), [str(k) for k in ks])
         ax.set_xlabel("searched units k")
