@@ -2,12 +2,12 @@
 
 Identical likelihood, priors and parameterisation to :mod:`extent.models.hierarchical` (total spread
 ``unit_sd`` split by ``shared_fraction`` into non-centred shared effects and the negative binomial's
-category-specific part, both scaled by ``size_factor(spread_slope, lp)`` with size, the centred log-population
+category-specific part, both scaled with size by ``sized_unit_sd``, the centred log-population
 covariate, median-scale rates, long format over observed cells), but fitted as a newcomer would: ``pm.sample``
 with its default sampler and settings (target_accept set to the one extent chooses for the same data, so
 that both make the same number of divergence-free draws), and national totals from
-``pm.sample_posterior_predictive`` over a negative-binomial node for every unobserved (unit, category) cell, with never-searched units' force effects
-drawn in the same call. Uncertain populations are left out (the synthetic data have none).
+``pm.sample_posterior_predictive`` over a negative-binomial node for every unobserved (unit, category) cell,
+with never-searched units' force effects drawn in the same call. Uncertain populations are left out (the synthetic data have none).
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ import pandas as pd
 import pymc as pm
 import pytensor.tensor as pt
 
-from extent.models.hierarchical import MAX_UNIT_SD, default_priors, size_factor  # the same priors, kept in sync
+from extent.models.hierarchical import default_priors, sized_unit_sd  # the same priors and SD, kept in sync
 
 RATE_SCALE = 1e5
 
@@ -52,7 +52,7 @@ def fit_reference(units: pd.DataFrame, counts: pd.DataFrame, *, draws=1000, tune
         force_z = pm.Normal("force_z", 0.0, 1.0, dims="force")
         log_pop = np.log(units["population"].to_numpy(float))
         x_unit = log_pop - log_pop.mean()
-        sd_unit = pt.minimum(unit_sd * size_factor(spread_slope, x_unit, pt), MAX_UNIT_SD)  # every unit's SD
+        sd_unit = sized_unit_sd(unit_sd, spread_slope, x_unit, pt)  # every unit's SD
         force_sd = sd_unit * pt.sqrt(shared)
         alpha = 1.0 / pt.expm1(sd_unit**2 * (1 - shared))
         cell_unit = pd.Index(units.index).get_indexer(counts["unit"])

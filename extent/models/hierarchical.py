@@ -83,6 +83,12 @@ def size_factor(spread_slope, lp, xp=np):
     return xp.exp(bound * xp.tanh(spread_slope * lp / bound))
 
 
+def sized_unit_sd(unit_sd, spread_slope, lp, xp=np):
+    """A unit's between-unit SD at centred log population ``lp``: ``unit_sd * size_factor(spread_slope, lp)``,
+    capped at :data:`MAX_UNIT_SD` (the model's and the benchmark reference's one formula)."""
+    return xp.minimum(unit_sd * size_factor(spread_slope, lp, xp), MAX_UNIT_SD)
+
+
 def default_priors(log_population: bool = DEFAULT_LOG_POPULATION,
                    spread_by_size: bool = DEFAULT_SPREAD_BY_SIZE) -> dict[str, Prior]:
     """The default priors of the model with or without the log-population covariate and size-dependent spread.
@@ -179,8 +185,8 @@ def build_extent_model(
     unit_effect : {"normal", "student_t"}
         Distribution of the shared unit effect.
     spread_by_size : bool
-        Let the between-unit SD depend on size: ``unit_sd * exp(spread_slope * lp)`` for a unit of centred
-        log population ``lp`` (both variance components; see the module docstring).
+        Let the between-unit SD depend on size: :func:`sized_unit_sd` (about ``unit_sd * exp(spread_slope *
+        lp)``) for a unit of centred log population ``lp`` (both variance components; see the module docstring).
 
     Returns
     -------
@@ -210,8 +216,7 @@ def build_extent_model(
             raise ConfigError("population groups need non-centred unit effects (centered=False)")
         if spread_by_size:
             force_lp = pm.Data("force_lp", d.force_lp, dims="force")
-            factor = size_factor(p["spread_slope"].create("spread_slope"), force_lp, pt)
-            sized_sd = pt.minimum(unit_sd * factor, MAX_UNIT_SD)
+            sized_sd = sized_unit_sd(unit_sd, p["spread_slope"].create("spread_slope"), force_lp, pt)
             force_sd_f = sized_sd * pt.sqrt(shared)
             # category-specific part per cell (``dispersion`` is its value at the mean size)
             alpha = 1.0 / pt.expm1(sized_sd[d.cell_force] ** 2 * (1 - shared))

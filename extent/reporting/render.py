@@ -6,6 +6,7 @@ import html
 import os
 import shutil
 import tempfile
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -198,8 +199,6 @@ def _swap_in(tmp: Path, out_dir: Path) -> None:
 
 def _remove_stale(out_dir: Path) -> None:
     """Remove this report's temporary folders that killed runs left behind (older than an hour)."""
-    import time
-
     for d in out_dir.parent.glob(f".{out_dir.name}.*{TMP_SUFFIX}"):
         try:
             if d.is_dir() and time.time() - d.stat().st_mtime > STALE_SECONDS:
