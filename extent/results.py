@@ -16,7 +16,7 @@ import xarray as xr
 
 from extent.constants import CATEGORY, CHAIN, CI_LEVEL, DRAW, ESTIMANDS, TIDY_COLUMNS
 from extent.data import ExtentData
-from extent.exceptions import ConfigError, ExtentError
+from extent.exceptions import ConfigError, ConvergenceError, ExtentError
 from extent.inference.diagnostics import Diagnostics
 
 ESTIMAND_LABELS = {"total": "in total", "per_annum": "per annum", "per_unit_per_annum": "per force per annum"}
@@ -135,9 +135,38 @@ class ExtentResult:
         x = self.draws(estimand).sel({CATEGORY: category}).values.ravel()
         return float(np.mean(x < threshold))
 
-    def citation(self, category: str, level: float = CI_LEVEL, estimand: str = "per_annum") -> str:
-        """One sentence a report writer can cite."""
+    def withheld(self) -> dict[str, list[str]]:
+        """Categories whose citable sentence is withheld, with the reasons: the fit's diagnostic problems (shared
+        by every category: a divergence or an unmixed shared parameter makes every total unreliable) and the
+        category's own national R-hat or bulk ESS where they fail. Empty for a converged fit or a point
+        estimator."""
+        if self.diagnostics is None:
+            return {}
+        quality = self._national_diagnostics()
+        out = {}
+        for c in self.categories:
+            q = quality.get(c, {"rhat": np.nan, "ess_bulk": np.nan})
+            reasons = self.diagnostics.withheld(q["rhat"], q["ess_bulk"])
+            if reasons:
+                out[c] = reasons
+        return out
+
+    def citation(self, category: str, level: float = CI_LEVEL, estimand: str = "per_annum", *,
+                 force: bool = False) -> str:
+        """One sentence a report writer can cite.
+
+        Raises
+        ------
+        ConvergenceError
+            When the category is :meth:`withheld` (the fit has not converged) and ``force`` is false; with
+            ``force`` the sentence comes with a loud warning attached.
+        """
         iv = self.interval(category, estimand, level)
+        reasons = self.withheld().get(category, [])
+        if reasons and not force:
+            raise ConvergenceError(f"{category}: citable sentence withheld: the fit has not converged "
+                                   f"({'; '.join(reasons)}); rerun with more tuning and draws, or pass "
+                                   "force=True for the sentence with a warning")
         label = category.replace("_", " ")
         digits = 1 if estimand == "per_unit_per_annum" else 0
         if np.isnan(iv.lower):
@@ -147,9 +176,7 @@ class ExtentResult:
             f"{label}: about {iv.estimate:,.{digits}f} known cases {ESTIMAND_LABELS[estimand]} nationally "
             f"({level:.0%} credible interval {iv.lower:,.{digits}f} to {iv.upper:,.{digits}f})"
         )
-        if not self.converged:
-            text += " [WARNING: fit not converged; do not cite]"
-        return text + "."
+        return text + (unconverged_warning(reasons) if reasons else "") + "."
 
     def summary(self, level: float = CI_LEVEL) -> pd.DataFrame:
         """Parameter table: mean, sd, median, central interval, bulk/tail ESS and R-hat (Bayesian fits), or the
@@ -248,6 +275,11 @@ class ExtentResult:
         if self.diagnostics is not None:
             lines.append(f"  diagnostics: {self.diagnostics}")
         return "\n".join(lines)
+
+
+def unconverged_warning(reasons: list[str]) -> str:
+    """What a forced citation of an unconverged quantity carries."""
+    return f" [WARNING: NOT CONVERGED ({'; '.join(reasons)}); cited on request; do not publish this figure]"
 
 
 def _checksum(national: xr.DataArray, attrs: dict) -> str:

@@ -15,9 +15,9 @@ import xarray as xr
 
 from extent.constants import CI_LEVEL, CONVERGENCE_COLUMNS, ESTIMANDS
 from extent.data.survey import SurveyData
-from extent.exceptions import ConfigError, ExtentError
+from extent.exceptions import ConfigError, ConvergenceError, ExtentError
 from extent.inference.diagnostics import Diagnostics
-from extent.results import read_netcdf, write_netcdf
+from extent.results import ESTIMAND_LABELS, read_netcdf, unconverged_warning, write_netcdf
 
 SURVEY_COLUMNS = ["mechanism", "estimand", "estimate", "lower", "upper", "level", *CONVERGENCE_COLUMNS]
 """Columns of the tidy table of ``extent survey``."""
@@ -95,15 +95,45 @@ class SurveyResult:
         """Tidy table: ``mechanism, estimand, estimate, lower, upper, level`` (one row per estimand) and the
         fit's convergence (``converged``; ``rhat`` and ``ess_bulk`` of the national draws)."""
         level = _check_level(level)
-        ds = self.national.to_dataset(name="national_total")
-        quality = {"converged": self.converged, "rhat": float(az.rhat(ds)["national_total"]),
-                   "ess_bulk": float(az.ess(ds, method="bulk")["national_total"])}
+        quality = {"converged": self.converged, **self._national_quality()}
         rows = []
         for estimand in ESTIMANDS:
             est, lo, hi = self.interval(estimand, level)
             rows.append({"mechanism": self.mechanism, "estimand": estimand, "estimate": est, "lower": lo,
                          "upper": hi, "level": level, **quality})
         return pd.DataFrame(rows, columns=SURVEY_COLUMNS)
+
+    def _national_quality(self) -> dict[str, float]:
+        ds = self.national.to_dataset(name="national_total")
+        return {"rhat": float(az.rhat(ds)["national_total"]),
+                "ess_bulk": float(az.ess(ds, method="bulk")["national_total"])}
+
+    def withheld(self) -> list[str]:
+        """Why this fit's citable sentence is withheld (the fit's diagnostic problems, and the national draws' own
+        R-hat or bulk ESS where they fail); empty when it may be cited."""
+        q = self._national_quality()
+        return self.diagnostics.withheld(q["rhat"], q["ess_bulk"])
+
+    def citation(self, estimand: str = "per_annum", level: float = CI_LEVEL, *, force: bool = False) -> str:
+        """One sentence a report writer can cite.
+
+        Raises
+        ------
+        ConvergenceError
+            When the fit is :meth:`withheld` and ``force`` is false; with ``force`` the sentence comes with a
+            loud warning attached.
+        """
+        est, lo, hi = self.interval(estimand, level)
+        reasons = self.withheld()
+        if reasons and not force:
+            raise ConvergenceError(f"{self.mechanism}: citable sentence withheld: the fit has not converged "
+                                   f"({'; '.join(reasons)}); rerun with more tuning and draws, or pass "
+                                   "force=True for the sentence with a warning")
+        digits = 1 if estimand == "per_unit_per_annum" else 0
+        text = (f"{self.mechanism}: about {est:,.{digits}f} cases {ESTIMAND_LABELS[estimand]} nationally "
+                f"({level:.0%} credible interval {lo:,.{digits}f} to {hi:,.{digits}f}"
+                f"{', SIMULATED data' if self.data.simulated else ''})")
+        return text + (unconverged_warning(reasons) if reasons else "") + "."
 
     def prob_below(self, threshold: float, estimand: str = "per_annum") -> float:
         """Posterior probability that the national ``estimand`` is below ``threshold``."""

@@ -9,7 +9,7 @@ import xarray as xr
 
 from extent.constants import TIDY_COLUMNS
 from extent.data import ExtentData
-from extent.exceptions import ConfigError, ExtentError
+from extent.exceptions import ConfigError, ConvergenceError, ExtentError
 from extent.inference import Diagnostics
 from extent.results import ExtentResult
 
@@ -65,13 +65,48 @@ def test_citation_and_probability(result):
     assert 0.3 < result.prob_below("x", 25.0) < 0.7
 
 
-def test_unconverged_citation_warns(result):
+def test_unconverged_citation_is_withheld_unless_forced(result):
     bad = Diagnostics(max_rhat=1.2, min_ess_bulk=30, min_ess_tail=20, divergences=5, draws=500, chains=2)
     r = ExtentResult("hierarchical", result.data, result.national, diagnostics=bad)
     assert not r.converged
-    assert "WARNING: fit not converged" in r.citation("x")
     assert bad.problems == ["max R-hat 1.200 > 1.01", "min bulk ESS 30 < 200", "min tail ESS 20 < 200",
                             "5 divergent transitions"]
+    assert r.withheld() == {"x": bad.problems}  # the category's own draws mix well: only the fit's problems
+    with pytest.raises(ConvergenceError, match=r"x: citable sentence withheld: .*5 divergent transitions.*force=True"):
+        r.citation("x")
+    forced = r.citation("x", force=True)
+    assert forced.startswith(result.citation("x")[:-1]) and "[WARNING: NOT CONVERGED (max R-hat 1.200" in forced
+    assert result.withheld() == {}
+
+
+def test_withheld_names_each_categorys_own_draws():
+    """Two categories, one whose chains disagree: its reason names its own R-hat; the other only the fit's."""
+    units = pd.DataFrame({"unit": list("abcd"), "population": [1e5, 2e5, 3e5, 4e5]})
+    counts = pd.DataFrame({"unit": ["a", "a"], "category": ["x", "y"], "cases": [2, 3]})
+    data = ExtentData.from_frames(units, counts, name="toy")
+    draws = np.random.default_rng(1).gamma(50.0, 2.0, size=(2, 500, 2))
+    draws[1, :, 1] *= 3.0
+    national = xr.DataArray(draws, dims=("chain", "draw", "category"),
+                            coords={"chain": [0, 1], "draw": np.arange(500), "category": ["x", "y"]})
+    bad = Diagnostics(max_rhat=1.5, min_ess_bulk=900, min_ess_tail=800, divergences=0, draws=500, chains=2)
+    withheld = ExtentResult("hierarchical", data, national, diagnostics=bad).withheld()
+    assert set(withheld) == {"x", "y"}
+    assert withheld["x"] == ["max R-hat 1.500 > 1.01"]
+    own = ExtentResult("hierarchical", data, national, diagnostics=bad)._national_diagnostics()["y"]
+    assert withheld["y"][1:] == [f"R-hat {own['rhat']:.3f} of its own draws > 1.01",
+                                 f"bulk ESS {own['ess_bulk']:.0f} of its own draws < 200"]
+    assert own["rhat"] > 1.2
+
+
+def test_report_citations_show_withheld_lines(result):
+    from extent.reporting import citations
+
+    bad = Diagnostics(max_rhat=1.001, min_ess_bulk=900, min_ess_tail=800, divergences=3, draws=500, chains=2)
+    r = ExtentResult("hierarchical", result.data, result.national, diagnostics=bad)
+    assert citations(r) == {"x": "x: WITHHELD, not cited because the fit has not converged (3 divergent "
+                                 "transitions)."}
+    assert "WARNING: NOT CONVERGED (3 divergent transitions)" in citations(r, force=True)["x"]
+    assert citations(result) == {"x": result.citation("x")}
 
 
 def test_unit_effects_r_hat_limit_allows_for_their_number():

@@ -5,6 +5,7 @@ The slow studies are the ones reported in ``docs/survey.md`` (same scenarios, se
 
 from __future__ import annotations
 
+import dataclasses
 import warnings
 
 import numpy as np
@@ -14,7 +15,7 @@ from scipy import stats
 
 from extent.data import ExtentData
 from extent.estimators.survey import SurveyEstimator
-from extent.exceptions import ConvergenceWarning
+from extent.exceptions import ConvergenceError, ConvergenceWarning
 from extent.inference import SamplerConfig
 from extent.simulate.survey import (
     CALIBRATIONS,
@@ -57,6 +58,15 @@ def test_mcar_fit_covers_truth_and_is_reproducible(mcar_survey):
     assert table["mechanism"].unique().tolist() == ["mcar"]
     assert table.set_index("estimand").loc["per_annum", "estimate"] == pytest.approx(est / data.years)
     assert "log_rate" in a.summary().index
+    pa, plo, phi = a.interval("per_annum")
+    if not a.withheld():
+        assert a.citation() == (f"mcar: about {pa:,.0f} cases per annum nationally (90% credible interval "
+                                f"{plo:,.0f} to {phi:,.0f}, SIMULATED data).")
+    bad = dataclasses.replace(a, diagnostics=dataclasses.replace(a.diagnostics, divergences=4))
+    assert "4 divergent transitions" in bad.withheld()
+    with pytest.raises(ConvergenceError, match="mcar: citable sentence withheld"):
+        bad.citation()
+    assert "[WARNING: NOT CONVERGED (" in bad.citation(force=True)
 
 
 @pytest.mark.sampling

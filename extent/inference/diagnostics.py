@@ -71,6 +71,11 @@ class Diagnostics:
         )
 
     @property
+    def ess_required(self) -> int:
+        """The smallest acceptable ESS: min(:data:`ESS_MIN`, 100 x chains)."""
+        return min(ESS_MIN, 100 * self.chains)
+
+    @property
     def problems(self) -> list[str]:
         """What is wrong, in words (empty when the fit looks converged)."""
         out = []
@@ -80,10 +85,10 @@ class Diagnostics:
             limit = RHAT_MAX if self.n_units <= MANY_UNITS else RHAT_MAX_MANY
             if not self.max_rhat_units <= limit:
                 out.append(f"max R-hat of {self.n_units} unit effects {self.max_rhat_units:.3f} > {limit}")
-        if not self.min_ess_bulk >= min(ESS_MIN, 100 * self.chains):
-            out.append(f"min bulk ESS {self.min_ess_bulk:.0f} < {min(ESS_MIN, 100 * self.chains)}")
-        if not self.min_ess_tail >= min(ESS_MIN, 100 * self.chains):
-            out.append(f"min tail ESS {self.min_ess_tail:.0f} < {min(ESS_MIN, 100 * self.chains)}")
+        if not self.min_ess_bulk >= self.ess_required:
+            out.append(f"min bulk ESS {self.min_ess_bulk:.0f} < {self.ess_required}")
+        if not self.min_ess_tail >= self.ess_required:
+            out.append(f"min tail ESS {self.min_ess_tail:.0f} < {self.ess_required}")
         if self.divergences:
             out.append(f"{self.divergences} divergent transitions")
         return out
@@ -98,11 +103,22 @@ class Diagnostics:
             return
         message = (
             f"UNRELIABLE {what}: {'; '.join(self.problems)}. Intervals from this fit may not mean what they "
-            "say; run more tuning/draws or raise target_accept before citing them."
+            "say; rerun with more tuning and draws or a higher target_accept (on the command line --tune, "
+            "--draws, --target-accept) before citing them."
         )
         if strict:
             raise ConvergenceError(message)
         warnings.warn(message, ConvergenceWarning, stacklevel=3)
+
+    def withheld(self, rhat: float, ess_bulk: float) -> list[str]:
+        """Why one quantity may not be cited: the fit's :attr:`problems` and, where they fail, the R-hat and bulk
+        ESS of the quantity's own draws (``rhat``, ``ess_bulk``; NaN when not computable). Empty: citable."""
+        own = []
+        if rhat > RHAT_MAX:
+            own.append(f"R-hat {rhat:.3f} of its own draws > {RHAT_MAX}")
+        if ess_bulk < self.ess_required:
+            own.append(f"bulk ESS {ess_bulk:.0f} of its own draws < {self.ess_required}")
+        return [*self.problems, *own]
 
     def to_dict(self) -> dict:
         return asdict(self)

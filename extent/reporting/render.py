@@ -19,7 +19,7 @@ from extent.exceptions import ExtentError
 from extent.files import follow_umask
 from extent.models.hierarchical import __doc__ as MODEL_DOC
 from extent.reporting.plots import forest_plot
-from extent.reporting.summary import comparison_table, format_number
+from extent.reporting.summary import citations, comparison_table, format_number
 from extent.results import ESTIMAND_LABELS, ExtentResult
 
 INTRO = (
@@ -99,12 +99,16 @@ def write_report(
     published: pd.DataFrame | None = None,
     sections: list[Section] | None = None,
     save_fit: bool = True,
+    cite_unconverged: bool = False,
 ) -> dict[str, Path]:
     """Write ``report.md``, ``report.html``, ``forest.png``, ``estimates.csv`` (and ``fit.nc``) into ``out_dir``.
 
     Files are written to a temporary folder beside ``out_dir`` and swapped in whole only when all succeed
     (:func:`_swap_in`): an interrupted run leaves the old report or none, never a mix. Temporary folders left by
     killed runs are removed first.
+
+    The citable sentences of categories whose fit has not converged are withheld (a line says why) unless
+    ``cite_unconverged``.
 
     Returns
     -------
@@ -128,7 +132,7 @@ def write_report(
         "intro": INTRO,
         "rows": _rows(bayes, naive, level, published),
         "figure": "forest.png",
-        "sentences": [bayes.citation(c, level) for c in bayes.categories],
+        "sentences": list(citations(bayes, level, force=cite_unconverged).values()),
         "diagnostics": str(diag) if diag else "n/a",
         "model_text": " ".join(MODEL_DOC.strip().split("\n\n")[0].split()),
         "priors": [(k, _prior_text(v)) for k, v in bayes.settings.get("priors", {}).items()],

@@ -37,6 +37,16 @@ def format_number(x: float, estimand: str) -> str:
     return f"{x:,.1f}" if estimand == "per_unit_per_annum" else f"{x:,.0f}"
 
 
-def citations(bayes: ExtentResult, level: float = CI_LEVEL) -> dict[str, str]:
-    """One citable sentence per category (per annum, with its interval)."""
-    return {c: bayes.citation(c, level) for c in bayes.categories}
+def citations(bayes: ExtentResult, level: float = CI_LEVEL, *, force: bool = False) -> dict[str, str]:
+    """One sentence per category (per annum, with its interval). A category :meth:`~ExtentResult.withheld` for
+    non-convergence gets a line saying so and why instead, unless ``force`` (then the sentence with its
+    warning)."""
+    withheld = bayes.withheld()
+    return {c: bayes.citation(c, level, force=force) if force or c not in withheld else withheld_line(c, withheld[c])
+            for c in bayes.categories}
+
+
+def withheld_line(name: str, reasons: list[str]) -> str:
+    """The line that stands in for a withheld citable sentence."""
+    return (f"{name.replace('_', ' ')}: WITHHELD, not cited because the fit has not converged "
+            f"({'; '.join(reasons)}).")
