@@ -109,8 +109,11 @@ def test_report_folder(tmp_path):
     assert naive["international_csa_victim"] == pytest.approx(33.6, abs=0.01)
     md = (out / "report.md").read_text()
     assert "| international_csa_victim | 2 | 7 |" in md
-    assert "credible interval" in md and "forest.png" in md
+    assert "forest.png" in md
     assert not list(tmp_path.glob(".rep.*"))  # no temporary folder left behind
+    unconverged = not est.query("estimator == 'hierarchical'")["converged"].all()
+    assert ("WITHHELD, not cited" in md) == unconverged == ("Withheld 5 of 5 citable sentences" in res.output)
+    assert ("nationally (90% credible interval" in md) == (not unconverged)
 
 
 @pytest.mark.parametrize("extra, message", [
@@ -141,3 +144,147 @@ def test_ctrl_c_says_interrupted_and_exits_130(csvs, monkeypatch):
     units, counts = csvs
     res = runner.invoke(app, ["estimate", "--units", str(units), "--counts", str(counts)])
     assert res.exit_code == 130 and "extent: interrupted" in res.output
+
+
+def _unconverged_fit(data, *args, **kwargs):
+    """A stand-in for a hierarchical fit that has not converged (no sampling): 3 divergent transitions."""
+    import numpy as np
+    import xarray as xr
+
+    from extent.inference import Diagnostics
+    from extent.results import ExtentResult
+
+    cats = list(data.categories)
+    draws = np.random.default_rng(0).gamma(50.0, 2.0, size=(2, 400, len(cats)))
+    national = xr.DataArray(draws, dims=("chain", "draw", "category"),
+                            coords={"chain": [0, 1], "draw": np.arange(400), "category": cats})
+    diag = Diagnostics(max_rhat=1.001, min_ess_bulk=700, min_ess_tail=700, divergences=3, draws=400, chains=2)
+    return ExtentResult("hierarchical", data, national, diagnostics=diag)
+
+
+@pytest.mark.parametrize("cite", [False, True])
+def test_estimate_withholds_unconverged_sentences_unless_forced(csvs, tmp_path, monkeypatch, cite):
+    import extent.estimators.hierarchical as hierarchical
+
+    monkeypatch.setattr(hierarchical.HierarchicalExtent, "fit", lambda self, data: _unconverged_fit(data))
+    units, counts = csvs
+    out = tmp_path / "est.csv"
+    res = runner.invoke(app, ["estimate", "--units", str(units), "--counts", str(counts), "--out", str(out),
+                              *(["--cite-unconverged"] if cite else [])])
+    assert res.exit_code == 0, res.output
+    lines = res.output.splitlines()
+    grooming = [ln for ln in lines if ln.strip().startswith("internet grooming:")]
+    assert len(grooming) == 1  # one line however long: output that is not a terminal is not wrapped
+    names = ", ".join(REPORT_CATEGORIES)
+    if cite:
+        assert "nationally (90% credible interval" in grooming[0]
+        assert "[WARNING: NOT CONVERGED (3 divergent transitions); cited on request" in grooming[0]
+        assert (f"WARNING: 5 of 5 sentences cite a fit that has not converged (--cite-unconverged): {names}. "
+                "Do not publish them.") in lines
+    else:
+        assert grooming[0].strip() == ("internet grooming: WITHHELD, not cited because the fit has not converged "
+                                       "(3 divergent transitions).")
+        assert "nationally (" not in res.output
+        assert any(ln.startswith(f"Withheld 5 of 5 citable sentences (fit not converged): {names}.") for ln in lines)
+    table = pd.read_csv(out)  # the tidy CSV keeps every number, each with its convergence
+    assert len(table) == 2 * 3 * 5 and not table.query("estimator == 'hierarchical'")["converged"].any()
+
+
+def test_strict_still_exits_3(csvs, monkeypatch):
+    from extent.exceptions import ConvergenceError
+
+    import extent.estimators.hierarchical as hierarchical
+
+    def strict_fit(self, data):
+        assert self.strict  # --strict reaches the estimator
+        raise ConvergenceError("UNRELIABLE hierarchical fit: 3 divergent transitions")
+
+    monkeypatch.setattr(hierarchical.HierarchicalExtent, "fit", strict_fit)
+    units, counts = csvs
+    res = runner.invoke(app, ["estimate", "--units", str(units), "--counts", str(counts), "--strict"])
+    assert res.exit_code == 3 and "extent: error: UNRELIABLE" in res.output
+
+
+def test_report_file_withholds_unconverged_sentences(tmp_path, report):
+    from extent.estimators import NaiveScaling
+    from extent.reporting import write_report
+
+    bayes, naive = _unconverged_fit(report.data), NaiveScaling().fit(report.data)
+    write_report(tmp_path / "a", bayes, naive, save_fit=False)
+    write_report(tmp_path / "b", bayes, naive, save_fit=False, cite_unconverged=True)
+    md, forced = (tmp_path / "a" / "report.md").read_text(), (tmp_path / "b" / "report.md").read_text()
+    assert md.count("WITHHELD, not cited because the fit has not converged (3 divergent transitions).") == 5
+    assert forced.count("[WARNING: NOT CONVERGED (3 divergent transitions)") == 5 and "WITHHELD" not in forced
+    assert "WITHHELD, not cited" in (tmp_path / "a" / "report.html").read_text()
+
+
+def test_version_is_the_installed_package_version():
+    from importlib.metadata import version
+
+    res = runner.invoke(app, ["--version"])
+    assert res.exit_code == 0 and res.output == f"extent {version('extent')}\n"
+
+
+COMMANDS = ["estimate", "report", "survey", "calibrate", "validate"]
+
+
+@pytest.mark.parametrize("command", COMMANDS)
+def test_help_shows_an_example_and_paired_boolean_flags(command):
+    import typer.main
+
+    cmd = typer.main.get_command(app).commands[command]
+    flags = [p for p in cmd.params if p.param_type_name == "option" and p.is_flag and p.name != "help"]
+    assert flags
+    for p in flags:
+        assert p.secondary_opts == [p.opts[0].replace("--", "--no-", 1)], p.opts
+    res = runner.invoke(app, [command, "--help"], env={"COLUMNS": "200", "TERMINAL_WIDTH": "200"})
+    assert res.exit_code == 0
+    assert f"Example: extent {command} --" in res.output
+    assert "--strict yes" not in res.output
+    for p in flags:
+        row = next(ln for ln in res.output.splitlines() if f"{p.opts[0]} " in ln)
+        assert p.secondary_opts[0] in row and "<bool>" not in row
+
+
+@pytest.mark.parametrize("command", ["estimate", "report", "survey"])
+def test_commands_that_sample_take_a_checked_target_accept(csvs, monkeypatch, command):
+    import extent.estimators.hierarchical as hierarchical
+
+    monkeypatch.setattr(hierarchical.HierarchicalExtent, "fit", lambda *a, **k: pytest.fail("fitted"))
+    units, counts = csvs
+    inputs = {"estimate": ["--units", str(units), "--counts", str(counts)], "report": [],
+              "survey": ["--units", str(units), "--survey", str(counts)]}[command]
+    for value in ("1.5", "0"):
+        res = runner.invoke(app, [command, *inputs, "--target-accept", value])
+        assert res.exit_code == 2, res.output
+        assert res.output == f"extent: error: --target-accept must be in (0, 1), got {float(value)!r}\n"
+
+
+def test_strict_takes_its_negative_form(csvs, monkeypatch):
+    import extent.estimators.hierarchical as hierarchical
+
+    seen = []
+    monkeypatch.setattr(hierarchical.HierarchicalExtent, "fit",
+                        lambda self, data: (seen.append(self.strict), _unconverged_fit(data))[1])
+    units, counts = csvs
+    for flag_, strict in (("--strict", True), ("--no-strict", False)):
+        res = runner.invoke(app, ["estimate", "--units", str(units), "--counts", str(counts), flag_,
+                                  "--cite-unconverged"])
+        assert res.exit_code == 0, res.output
+    assert seen == [True, False]
+
+
+def test_the_convergence_warning_names_options_that_exist():
+    import typer.main
+
+    from extent.inference import Diagnostics
+
+    bad = Diagnostics(max_rhat=1.2, min_ess_bulk=30, min_ess_tail=20, divergences=5, draws=500, chains=2)
+    with pytest.warns(UserWarning) as caught:
+        bad.check()
+    message = str(caught[0].message)
+    named = {w.strip(",.()") for w in message.split() if w.startswith("--")}
+    assert named == {"--tune", "--draws", "--target-accept"}
+    for command in ("estimate", "report", "survey"):
+        opts = {o for p in typer.main.get_command(app).commands[command].params for o in p.opts}
+        assert named <= opts, command

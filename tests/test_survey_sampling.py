@@ -138,6 +138,8 @@ def test_cli_survey_writes_tidy_csv(tmp_path, mcar_survey):
     # 2 x 200 draws: short of the ESS the diagnostics ask for, and the CSV says so on every row
     assert table["converged"].nunique() == 1 and (table["rhat"] < 1.05).all() and (table["ess_bulk"] > 50).all()
     assert bool(table["converged"].iloc[0]) == ("NOT CONVERGED" not in res.output)
+    assert "Citable sentences:" in res.output
+    assert ("mcar: WITHHELD" in res.output and "Withheld 1 of 1" in res.output) == (not table["converged"].iloc[0])
     total = table.iloc[0]
     assert total["lower"] <= mcar_survey.total <= total["upper"]
     assert total["level"] == 0.9

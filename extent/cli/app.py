@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import functools
+import importlib.metadata
 import sys
 import warnings
 
 import typer
-from rich.console import Console
+from rich.console import Console, ConsoleDimensions
 
 from extent.exceptions import ConvergenceError, ConvergenceWarning, ExtentError
 
@@ -18,8 +19,22 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
-console = Console(stderr=False)
-errors = Console(stderr=True)
+PIPED_WIDTH = 1000
+"""Width of output that is not a terminal (a file, a pipe): wide enough that no line or table is wrapped."""
+
+
+class _Console(Console):
+    """A rich console that wraps at the terminal's width, and not at all when its output is not a terminal."""
+
+    @property
+    def size(self) -> ConsoleDimensions:
+        if not self.is_terminal and self._width is None:
+            return ConsoleDimensions(PIPED_WIDTH, 25)
+        return super().size
+
+
+console = _Console(stderr=False)
+errors = _Console(stderr=True)
 
 
 def handle_errors(fn):
@@ -55,6 +70,36 @@ def _show_warning(message, category, filename, lineno, file=None, line=None):
         errors.print(f"warning: {message}", markup=False, highlight=False, soft_wrap=True)
 
 
+def flag(default: bool, decls: str, help: str):  # noqa: A002  (typer's name)
+    """A boolean option as paired flags (``--x/--no-x``), shown without a value placeholder."""
+    return typer.Option(default, decls, metavar="", help=help)
+
+
+def strict_option():
+    return flag(False, "--strict/--no-strict", "Exit 3 instead of warning when a fit has not converged.")
+
+
+def cite_option():
+    return flag(False, "--cite-unconverged/--no-cite-unconverged",
+                "Print the citable sentences of fits that have not converged, with a loud warning (withheld by "
+                "default).")
+
+
+def target_accept_option():
+    return typer.Option(None, "--target-accept", metavar="FLOAT",
+                        help="NUTS target acceptance in (0, 1); raise it (e.g. 0.995) when a fit reports divergences "
+                             "[default: the estimator's choice].")
+
+
+def _version(value: bool) -> None:
+    if value:
+        console.print(f"extent {importlib.metadata.version('extent')}", highlight=False)
+        raise typer.Exit()
+
+
 @app.callback()
-def _root() -> None:
+def _root(
+    version: bool = typer.Option(False, "--version", is_eager=True, callback=_version, metavar="",
+                                 help="Print the version and exit."),
+) -> None:
     """National extent of rare case categories from a few local agencies, with honest uncertainty."""

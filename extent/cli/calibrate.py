@@ -15,7 +15,7 @@ from rich.progress import (
 from rich.table import Table
 
 from extent.calibrate import ESTIMATORS, STUDY_SAMPLER, Study, run_study
-from extent.cli.app import app, console, handle_errors
+from extent.cli.app import app, console, flag, handle_errors
 from extent.exceptions import ConfigError
 from extent.simulate import DESIGNS, Scenario
 
@@ -44,14 +44,14 @@ def coverage_rich_table(coverage, *, title: str) -> Table:
     return out
 
 
-@app.command()
+@app.command(epilog="Example: extent calibrate --design report2 --reps 20 --workers 2 --out calibration")
 @handle_errors
 def calibrate(
     design: list[str] | None = typer.Option(None, "--design", help=f"Search design(s): {', '.join(DESIGNS)} (default report2)."),
     reps: int = typer.Option(20, "--reps", help="Replicates (simulate-and-fit tasks) per design."),
     workers: int = typer.Option(2, "--workers", help="Worker processes of the embedded local Dask cluster."),
     scheduler: str | None = typer.Option(None, "--scheduler", help="Address of an existing Dask scheduler."),
-    serial: bool = typer.Option(False, "--serial", help="Run in this process, without Dask."),
+    serial: bool = flag(False, "--serial/--no-serial", "Run in this process, without Dask."),
     truth: str = typer.Option("fixed", "--truth", help="'fixed' scenario or 'prior' draws (SBC)."),
     out: Path | None = typer.Option(None, "--out", help="Folder for the CSV tables, plots and a checkpoint."),
     seed: int = typer.Option(2026, "--seed", help="Root seed (same seed, same study)."),

@@ -7,15 +7,24 @@ from pathlib import Path
 import pandas as pd
 import typer
 
-from extent.cli.app import app, console, handle_errors
-from extent.cli.output import check_level, check_output_file, estimates_table, write_csv
+from extent.cli.app import app, cite_option, console, flag, handle_errors, strict_option, target_accept_option
+from extent.cli.output import (
+    check_level,
+    check_output_file,
+    check_target_accept,
+    estimates_table,
+    print_citations,
+    write_csv,
+)
 from extent.constants import CI_LEVEL
 from extent.data import read_extent_data
 from extent.estimators import HierarchicalExtent, NaiveScaling
 from extent.inference import SamplerConfig
+from extent.reporting.summary import citations
 
 
-@app.command()
+@app.command(epilog="Example: extent estimate --units units.csv --counts counts.csv --level 0.9 --seed 1 "
+                     "--out estimates.csv")
 @handle_errors
 def estimate(
     units: Path = typer.Option(..., "--units", help="Units CSV: unit, population[, type, population_cv, ...]."),
@@ -26,25 +35,29 @@ def estimate(
     draws: int = typer.Option(SamplerConfig.draws, "--draws", help="Posterior draws per chain."),
     tune: int = typer.Option(SamplerConfig.tune, "--tune", help="Tuning steps per chain."),
     chains: int = typer.Option(SamplerConfig.chains, "--chains", help="Chains."),
-    strict: bool = typer.Option(False, "--strict", help="Exit 3 instead of warning when the fit has not converged."),
+    target_accept: float | None = target_accept_option(),
+    strict: bool = strict_option(),
+    cite_unconverged: bool = cite_option(),
     covariates: str = typer.Option("", "--covariates", help="Comma-separated units columns to use as covariates."),
     exposure: str | None = typer.Option(None, "--exposure",
                                         help="Units column to use as exposure instead of population."),
-    records_exposure: bool = typer.Option(False, "--records-are-exposure",
-                                          help="The counts' records measure the exposure over the period."),
-    log_population: bool = typer.Option(True, "--log-population/--no-log-population",
-                                        help="Centred log population as a covariate."),
+    records_exposure: bool = flag(False, "--records-are-exposure/--no-records-are-exposure",
+                                  "The counts' records measure the exposure over the period."),
+    log_population: bool = flag(True, "--log-population/--no-log-population",
+                                "Centred log population as a covariate."),
     unit_effect: str = typer.Option("normal", "--unit-effect", help="Unit effect: normal or student_t."),
-    spread_by_size: bool = typer.Option(True, "--spread-by-size/--no-spread-by-size",
-                                        help="Between-unit SD depends on log population (larger units vary less)."),
-    ignore_columns: bool = typer.Option(False, "--ignore-columns",
-                                        help="Drop unknown columns with a warning instead of refusing them."),
+    spread_by_size: bool = flag(True, "--spread-by-size/--no-spread-by-size",
+                                "Between-unit SD depends on log population (larger units vary less)."),
+    ignore_columns: bool = flag(False, "--ignore-columns/--no-ignore-columns",
+                                "Drop unknown columns with a warning instead of refusing them."),
 ) -> None:
     """Estimate the national extent of each category: naive scaling and the hierarchical model."""
     check_level(level)
+    check_target_accept(target_accept)
     check_output_file(out, "--out", inputs=(units, counts))
     names = [c.strip() for c in covariates.split(",") if c.strip()]
     estimator = HierarchicalExtent(sampler=SamplerConfig(random_seed=seed, draws=draws, tune=tune, chains=chains,
+                                                         target_accept=target_accept,
                                                          progressbar=console.is_terminal),
                                    strict=strict, log_population=log_population, unit_effect=unit_effect,
                                    spread_by_size=spread_by_size)
@@ -59,3 +72,5 @@ def estimate(
     if out is not None:
         write_csv(table, out)
         console.print(f"Wrote {out}")
+    print_citations(console, citations(bayes, level, force=cite_unconverged), bayes.withheld(),
+                    forced=cite_unconverged)

@@ -74,6 +74,12 @@ def check_level(level: float) -> None:
         raise ConfigError(f"--level must be in (0, 1), got {level!r}")
 
 
+def check_target_accept(target_accept: float | None) -> None:
+    """Refuse a NUTS target acceptance outside (0, 1) before any work."""
+    if target_accept is not None and not 0 < target_accept < 1:
+        raise ConfigError(f"--target-accept must be in (0, 1), got {target_accept!r}")
+
+
 def write_csv(table: pd.DataFrame, path: str | Path) -> Path:
     """Write ``table`` to ``path`` atomically (nothing half-written is left on failure)."""
     path = Path(path)
@@ -89,3 +95,21 @@ def write_csv(table: pd.DataFrame, path: str | Path) -> Path:
         if os.path.exists(tmp):
             os.unlink(tmp)
     return path
+
+
+def print_citations(console, sentences: dict[str, str], withheld: dict[str, list[str]], *, forced: bool) -> None:
+    """Print the citable sentences (a withheld one as the line saying why) and which were withheld or forced."""
+    console.print("Citable sentences:", highlight=False)
+    for sentence in sentences.values():
+        console.print(f"  {sentence}", highlight=False, markup=False, soft_wrap=True)
+    if not withheld:
+        return
+    names = ", ".join(withheld)
+    if forced:
+        console.print(f"WARNING: {len(withheld)} of {len(sentences)} sentences cite a fit that has not converged "
+                      f"(--cite-unconverged): {names}. Do not publish them.", style="bold red", markup=False,
+                      highlight=False, soft_wrap=True)
+    else:
+        console.print(f"Withheld {len(withheld)} of {len(sentences)} citable sentences (fit not converged): {names}. "
+                      "Rerun with more --tune/--draws or a higher --target-accept; --cite-unconverged prints them "
+                      "with a warning.", style="bold red", markup=False, highlight=False, soft_wrap=True)

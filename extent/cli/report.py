@@ -7,17 +7,17 @@ from pathlib import Path
 
 import typer
 
-from extent.cli.app import app, console, handle_errors
-from extent.cli.output import check_level, check_output_folder
+from extent.cli.app import app, cite_option, console, handle_errors, strict_option, target_accept_option
+from extent.cli.output import check_level, check_output_folder, check_target_accept, print_citations
 from extent.constants import CI_LEVEL
 from extent.datasets import load_report
 from extent.estimators import HierarchicalExtent, NaiveScaling
 from extent.inference import SamplerConfig
-from extent.reporting import write_report
+from extent.reporting import citations, write_report
 from extent.reporting.sections import report_sections, sensitivity_section
 
 
-@app.command()
+@app.command(epilog="Example: extent report --out my-report --seed 1 --draws 2000")
 @handle_errors
 def report(
     out: Path = typer.Option(Path("extent-report"), "--out", help="Folder to write the report into."),
@@ -25,13 +25,17 @@ def report(
     seed: int = typer.Option(SamplerConfig.random_seed, "--seed", help="Random seed (same seed, same numbers)."),
     draws: int = typer.Option(SamplerConfig.draws, "--draws", help="Posterior draws per chain."),
     tune: int = typer.Option(SamplerConfig.tune, "--tune", help="Tuning steps per chain."),
-    strict: bool = typer.Option(False, "--strict", help="Exit 3 instead of warning when the fit has not converged."),
+    target_accept: float | None = target_accept_option(),
+    strict: bool = strict_option(),
+    cite_unconverged: bool = cite_option(),
 ) -> None:
     """Fit the report's five record-search categories and write a report folder (Markdown, HTML, plot, CSV)."""
     start = time.perf_counter()
     check_level(level)
+    check_target_accept(target_accept)
     check_output_folder(out, "--out")
-    sampler = SamplerConfig(random_seed=seed, draws=draws, tune=tune, progressbar=console.is_terminal)
+    sampler = SamplerConfig(random_seed=seed, draws=draws, tune=tune, target_accept=target_accept,
+                            progressbar=console.is_terminal)
     dataset = load_report()
     data = dataset.data
     console.print(f"Data: {data!r}")
@@ -48,9 +52,10 @@ def report(
     console.print("Writing the report...")
     files = write_report(out, bayes, naive, level=level, title="international and Internet child sexual abuse, "
                          "UK 1999-2002", published=dataset.published,
-                         sections=[sensitivity, *report_sections(dataset, seed=seed)])
-    for sentence in (bayes.citation(c, level) for c in bayes.categories):
-        console.print(f"  {sentence}", highlight=False)
+                         sections=[sensitivity, *report_sections(dataset, seed=seed)],
+                         cite_unconverged=cite_unconverged)
+    print_citations(console, citations(bayes, level, force=cite_unconverged), bayes.withheld(),
+                    forced=cite_unconverged)
     console.print(f"Report: {files['markdown']} and {files['report']} ({time.perf_counter() - start:.1f} s)")
 
 

@@ -8,16 +8,18 @@ import pandas as pd
 import typer
 from rich.table import Table
 
-from extent.cli.app import app, console, handle_errors
-from extent.cli.output import check_level, check_output_file, write_csv
+from extent.cli.app import app, cite_option, console, handle_errors, strict_option, target_accept_option
+from extent.cli.output import check_level, check_output_file, check_target_accept, print_citations, write_csv
 from extent.constants import CI_LEVEL
 from extent.data import read_survey_data
 from extent.estimators.survey import DEFAULT_SAMPLER, SurveyEstimator
 from extent.exceptions import ConfigError
 from extent.models.nonresponse import MECHANISMS, SENSITIVITY_PARAMETER
+from extent.reporting.summary import withheld_line
 
 
-@app.command()
+@app.command(epilog="Example: extent survey --units units.csv --survey survey.csv --mechanism all "
+                     "--out survey-estimates.csv")
 @handle_errors
 def survey(
     units: Path = typer.Option(..., "--units", help="Units CSV: unit, population[, type, covariates...]."),
@@ -31,7 +33,9 @@ def survey(
     draws: int = typer.Option(DEFAULT_SAMPLER.draws, "--draws", help="Posterior draws per chain."),
     tune: int = typer.Option(DEFAULT_SAMPLER.tune, "--tune", help="Tuning steps per chain."),
     chains: int = typer.Option(DEFAULT_SAMPLER.chains, "--chains", help="Chains."),
-    strict: bool = typer.Option(False, "--strict", help="Exit 3 instead of warning when a fit has not converged."),
+    target_accept: float | None = target_accept_option(),
+    strict: bool = strict_option(),
+    cite_unconverged: bool = cite_option(),
     threshold: float | None = typer.Option(
         None, "--threshold",
         help="Test the conclusion 'fewer than N cases per annum': for mnar and delta, refit along the sensitivity "
@@ -44,24 +48,31 @@ def survey(
     if mechanism != "all" and mechanism not in MECHANISMS:
         raise ConfigError(f"--mechanism must be one of {', '.join(MECHANISMS)} or all; got {mechanism!r}")
     check_level(level)
+    check_target_accept(target_accept)
     for path, option in ((out, "--out"), (sensitivity_out, "--sensitivity-out")):
         check_output_file(path, option, inputs=(units, survey_csv))
     sensitive = [m for m in mechanisms if m in SENSITIVITY_PARAMETER]
     _check_threshold(threshold, sensitive, sensitivity_out)
-    sampler = DEFAULT_SAMPLER.with_(random_seed=seed, draws=draws, tune=tune, chains=chains)
+    sampler = DEFAULT_SAMPLER.with_(random_seed=seed, draws=draws, tune=tune, chains=chains,
+                                    target_accept=target_accept)
     data = read_survey_data(units, survey_csv, years=years, cap=cap)
     console.print(f"Data: {data!r}", highlight=False)
-    tables = []
+    tables, fits = [], {}
     for m in mechanisms:
         with console.status(f"Sampling the {m} model..."):
             fit = SurveyEstimator(mechanism=m, sampler=sampler, strict=strict).fit(data)
         console.print(f"{m}: {fit.diagnostics}", highlight=False)
         tables.append(fit.national_extent(level))
+        fits[m] = fit
     table = pd.concat(tables, ignore_index=True)
     console.print(_table(table, title=f"National total: {data.name}" + (" (SIMULATED)" if data.simulated else "")))
     if out is not None:
         write_csv(table, out)
         console.print(f"Wrote {out}")
+    withheld = {m: fit.withheld() for m, fit in fits.items() if fit.withheld()}
+    print_citations(console, {m: withheld_line(m, withheld[m]) if m in withheld and not cite_unconverged
+                              else fit.citation("per_annum", level, force=cite_unconverged)
+                              for m, fit in fits.items()}, withheld, forced=cite_unconverged)
     if threshold is not None:
         grid = pd.concat([_tipping(m, data, sampler, strict, level, threshold) for m in sensitive], ignore_index=True)
         if sensitivity_out is not None:

@@ -11,7 +11,7 @@ from rich.table import Table
 
 from extent.calibrate.search import SEARCH_DESIGNS
 from extent.calibrate.validation import KS, ValidationStudy, run_validation
-from extent.cli.app import app, console, handle_errors
+from extent.cli.app import app, console, flag, handle_errors
 from extent.exceptions import ConfigError
 from extent.inference import SamplerConfig
 
@@ -75,7 +75,7 @@ def summary_rich_table(summary, levels, *, title: str) -> Table:
     return out
 
 
-@app.command()
+@app.command(epilog="Example: extent validate --datasets ew_recorded_crime --k 2,3 --reps 5 --workers 2 --out validation")
 @handle_errors
 def validate(
     datasets: str = typer.Option("all", "--datasets",
@@ -86,13 +86,12 @@ def validate(
     reps: int = typer.Option(20, "--reps", help="Replicates per dataset, design and k."),
     workers: int = typer.Option(2, "--workers", help="Worker processes of the embedded local Dask cluster."),
     scheduler: str | None = typer.Option(None, "--scheduler", help="Address of an existing Dask scheduler."),
-    serial: bool = typer.Option(False, "--serial", help="Run in this process, without Dask."),
+    serial: bool = flag(False, "--serial/--no-serial", "Run in this process, without Dask."),
     seed: int = typer.Option(2026, "--seed", help="Root seed (same seed, same study)."),
     draws: int = typer.Option(DEFAULT_SAMPLER.draws, "--draws", help="Posterior draws per chain."),
     tune: int = typer.Option(DEFAULT_SAMPLER.tune, "--tune", help="Tuning steps per chain."),
     chains: int = typer.Option(DEFAULT_SAMPLER.chains, "--chains", help="Chains per fit."),
-    lodo: bool = typer.Option(True, "--lodo/--no-lodo",
-                              help="Priors from the corpus without the validated dataset (or the defaults)."),
+    lodo: bool = flag(True, "--lodo/--no-lodo", "Priors from the corpus without the validated dataset (or the defaults)."),
     option: list[str] | None = typer.Option(None, "--option",
                                             help="HierarchicalExtent option KEY=VALUE (JSON value), repeatable."),
     checkpoint: Path | None = typer.Option(None, "--checkpoint",
