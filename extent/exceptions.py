@@ -43,6 +43,11 @@ class ConvergenceError(ExtentError):
     """Sampling did not converge (raised only when ``strict=True``)."""
 
 
+class IncompleteStudyError(ExtentError):
+    """A calibration or validation study ended with tasks missing (failed or not run); its tables were written
+    for the completed ones (the command line exits 4)."""
+
+
 class ConvergenceWarning(UserWarning):
     """Sampling diagnostics (R-hat, ESS, divergences) indicate an unreliable fit."""
 

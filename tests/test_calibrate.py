@@ -6,6 +6,7 @@ fits through a real ``dask.distributed`` local cluster; ``slow`` tests run the c
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 
@@ -166,6 +167,69 @@ def test_calibrate_command_prints_coverage(tmp_path):
     assert bad.exit_code == 2 and "unknown design 'nope'" in bad.output
 
 
+def _boom_on_rep_2(study, rep):
+    if rep == 2:
+        raise RuntimeError("estimator exploded")
+    return run_replicate(study, rep)
+
+
+def _interrupt_at_rep_2(study, rep):
+    if rep == 2:
+        raise KeyboardInterrupt
+    return run_replicate(study, rep)
+
+
+def _die_on_rep_1(study, rep):
+    """A task whose worker process dies (as one killed by the kernel would)."""
+    if rep == 1:
+        os._exit(1)
+    return run_replicate(study, rep)
+
+
+CALIBRATE = ["calibrate", "--reps", "4", "--design", "report3", "--estimators", "naive,glm_bootstrap"]
+
+
+def test_calibrate_with_failed_fits_writes_every_table_lists_them_and_exits_4(tmp_path, monkeypatch):
+    import extent.calibrate.runner as runner
+    from extent.cli.main import app
+
+    monkeypatch.setattr(runner, "run_replicate", _boom_on_rep_2)
+    res = CliRunner().invoke(app, [*CALIBRATE, "--serial", "--out", str(tmp_path)])
+    assert res.exit_code == 4, res.output
+    assert "report3: 1 of 4 fits missing: 1 failed (rep 2: RuntimeError: estimator exploded)" in res.output
+    assert "extent: error: calibration incomplete: 1 of 4 fits missing" in res.output
+    folder = tmp_path / "report3"
+    assert sorted(pd.read_csv(folder / "estimates.csv")["rep"].unique()) == [0, 1, 3]
+    assert (folder / "coverage.csv").is_file() and (folder / "coverage.png").is_file()
+    missing = pd.read_csv(folder / "missing.csv")
+    assert missing.to_dict("records") == [{"rep": 2, "status": "failed", "error": "RuntimeError: estimator exploded"}]
+    meta = json.loads((folder / "study.json").read_text())
+    assert (meta["complete"], meta["interrupted"], meta["missing"], meta["records"]) == (False, False, 1, 3)
+
+
+def test_calibrate_interrupted_writes_the_completed_fits_and_exits_130(tmp_path, monkeypatch):
+    import extent.calibrate.runner as runner
+    from extent.cli.main import app
+
+    monkeypatch.setattr(runner, "run_replicate", _interrupt_at_rep_2)
+    res = CliRunner().invoke(app, [*CALIBRATE, "--serial", "--out", str(tmp_path)])
+    assert res.exit_code == 130, res.output
+    assert "report3: 2 of 4 fits missing: 2 not run (interrupted)" in res.output
+    assert "extent: interrupted" in res.output
+    folder = tmp_path / "report3"
+    assert sorted(pd.read_csv(folder / "estimates.csv")["rep"].unique()) == [0, 1]
+    assert pd.read_csv(folder / "missing.csv")[["rep", "status"]].values.tolist() == [[2, "not run"], [3, "not run"]]
+    assert json.loads((folder / "study.json").read_text())["interrupted"] is True
+
+
+def test_complete_study_writes_an_empty_missing_table(tmp_path):
+    res = run_study(Study(design="report3", reps=2, estimators=("naive",)), serial=True)
+    res.save(tmp_path)
+    assert res.complete and res.missing().empty
+    assert pd.read_csv(tmp_path / "missing.csv").columns.tolist() == ["rep", "status", "error"]
+    assert json.loads((tmp_path / "study.json").read_text())["complete"] is True
+
+
 # -- Dask -------------------------------------------------------------------------------------------------------
 @pytest.fixture(scope="module")
 def dask_client():
@@ -203,6 +267,45 @@ def test_dask_study_survives_a_worker_dying(dask_client):
     res = run_study(study, client=dask_client, progress=kill_one)
     assert killed and res.complete and len(res.records) == 40
     assert res.records == run_study(study, serial=True).records
+
+
+@pytest.mark.sampling
+def test_calibrate_on_dask_with_a_worker_that_dies_lists_the_lost_fit_and_exits_4(tmp_path, monkeypatch):
+    """The worker running rep 1 dies (os._exit); with no deaths allowed the scheduler gives it up (KilledWorker)
+    and the command writes the other fits' tables."""
+    import dask
+    import distributed  # noqa: F401  (its config defaults, which dask.config.set would otherwise replace)
+
+    import extent.calibrate.runner as runner
+    from extent.cli.main import app
+
+    monkeypatch.setattr(runner, "run_replicate", _die_on_rep_1)
+    with dask.config.set({"distributed.scheduler.allowed-failures": 0}):
+        res = CliRunner().invoke(app, [*CALIBRATE[:-1], "naive", "--workers", "1", "--out", str(tmp_path)])
+    assert res.exit_code == 4, res.output
+    folder = tmp_path / "report3"
+    missing = pd.read_csv(folder / "missing.csv")
+    assert 1 in missing["rep"].tolist() and missing["error"].str.startswith("KilledWorker").all()
+    done = sorted(pd.read_csv(folder / "estimates.csv")["rep"].unique())
+    assert sorted([*done, *missing["rep"]]) == [0, 1, 2, 3] and done  # a task queued on the dead worker may go too
+    assert f"{len(missing)} of 4 fits missing: {len(missing)} failed (" in res.output
+
+
+@pytest.mark.sampling
+def test_dask_study_interrupted_returns_what_finished(dask_client):
+    study = Study(design="random10", reps=12, estimators=FAST, n_boot=200, seed=9)
+
+    def interrupt(done, total):
+        if done == 3:
+            raise KeyboardInterrupt
+
+    res = run_study(study, client=dask_client, progress=interrupt)
+    assert res.interrupted and not res.complete and len(res.records) == 3
+    missing = res.missing()
+    assert len(missing) == 9 and set(missing["status"]) == {"not run"}
+    assert res.records == tuple(run_replicate(study, r.rep) for r in res.records)
+    again = run_study(Study(design="report3", reps=2, estimators=("naive",)), client=dask_client)
+    assert again.complete  # the client is still usable
 
 
 # -- slow: the coverage study the docs publish, smaller ---------------------------------------------------------

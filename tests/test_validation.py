@@ -414,3 +414,34 @@ def test_coverage_plot_accepts_a_wilson_bound_a_rounding_below_full_coverage():
     cov = pd.DataFrame({"dataset": "d", "design": "random", "k": [2, 3], "estimator": "hierarchical", "level": 0.9,
                         "coverage": [1.0, 0.9], "coverage_lower": [0.72, 0.6], "coverage_upper": [1.0 - 1e-16, 0.97]})
     plot_validation_coverage(cov)
+
+
+def test_validate_command_with_a_failing_fit_writes_the_rest_names_it_and_exits_4(fake, tmp_path, monkeypatch):
+    from extent.cli.main import app
+
+    study = ValidationStudy(datasets=("us_gun_murders",), designs=("random", "pps"), ks=(2,), reps=3)
+    seeds = []
+    monkeypatch.setattr(validation_module, "fit_hierarchical",
+                        lambda study, data, priors, random_seed: seeds.append(random_seed) or fake_fit(
+                            study, data, priors, random_seed))
+    validation_module.run_validation_task(study, 4)
+
+    def crash_on_task_4(study, data, priors, random_seed):  # every time it is retried
+        if random_seed == seeds[-1]:
+            raise RuntimeError("sampler crashed")
+        return fake_fit(study, data, priors, random_seed)
+
+    monkeypatch.setattr(validation_module, "fit_hierarchical", crash_on_task_4)
+    result = CliRunner().invoke(app, ["validate", "--serial", "--datasets", "us_gun_murders", "--designs",
+                                      "random,pps", "--k", "2", "--reps", "3", "--out", str(tmp_path)])
+    assert result.exit_code == 4, result.output
+    dataset, design, k, rep = study.task(4)
+    assert (f"1 of 6 fits missing: 1 failed (task 4 ({dataset}, {design}, k={k}, rep {rep}): RuntimeError: sampler "
+            "crashed)") in result.output
+    assert "extent: error: validation incomplete: 1 of 6 fits missing" in result.output
+    assert sorted(pd.read_csv(tmp_path / "estimates.csv")["task"].unique()) == [0, 1, 2, 3, 5]
+    missing = pd.read_csv(tmp_path / "missing.csv")
+    assert missing.to_dict("records") == [{"task": 4, "dataset": dataset, "design": design, "k": k, "rep": rep,
+                                           "status": "failed", "error": "RuntimeError: sampler crashed"}]
+    assert (tmp_path / "validation-coverage.png").is_file()
+    assert json.loads((tmp_path / "study.json").read_text())["missing"] == 1

@@ -5,11 +5,17 @@ the replicate number). Results stream back as they finish; with ``checkpoint=`` 
 JSON-lines file as it arrives, and a rerun with the same file skips the replicates already done, so a partial
 study survives the client, a worker or the whole cluster going away. A task whose worker dies is rescheduled
 by the Dask scheduler (up to ``distributed.scheduler.allowed-failures`` times); a task that raises is retried
-``retries`` times; anything still failing is listed in :attr:`StudyResult.failed`, never silently dropped.
+``retries`` times; anything still failing is listed in :attr:`StudyResult.failed`, never silently dropped. A
+worker that keeps dying on a task (``distributed.scheduler.allowed-failures`` deaths) fails that task with
+``KilledWorker``. Ctrl-C stops the run and returns what finished (:attr:`StudyResult.interrupted`). Whatever
+happened, :meth:`StudyResult.save` writes every table for the completed tasks and ``missing.csv`` naming the
+tasks without a record.
 """
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import json
 import logging
 import time
@@ -55,6 +61,10 @@ class StudyResult:
         ``"serial"`` or the Dask scheduler address.
     seconds : float
         Wall time of this run (excluding records loaded from a checkpoint).
+    resumed : int
+        Records loaded from the checkpoint.
+    interrupted : bool
+        The run was stopped (Ctrl-C) before every task had finished; the tasks not run are :meth:`missing`.
     """
 
     study: Study
@@ -63,10 +73,27 @@ class StudyResult:
     engine: str = "serial"
     seconds: float = 0.0
     resumed: int = 0
+    interrupted: bool = False
 
     @property
     def complete(self) -> bool:
         return not self.failed and len(self.records) == n_tasks(self.study)
+
+    def missing(self) -> pd.DataFrame:
+        """Tasks without a record: ``rep``, ``status`` (``failed``, or ``not run`` when the run was interrupted)
+        and ``error`` (empty when not run)."""
+        have = {r.rep for r in self.records}
+        rows = [{"rep": t, "status": "failed" if t in self.failed else "not run", "error": self.failed.get(t, "")}
+                for t in range(n_tasks(self.study)) if t not in have]
+        return pd.DataFrame(rows, columns=["rep", "status", "error"])
+
+    def run_meta(self) -> dict:
+        """What ``study.json`` says about the run: engine, timing, and what is missing."""
+        missing = self.missing()
+        return {"engine": self.engine, "seconds": self.seconds, "records": len(self.records),
+                "resumed": self.resumed, "tasks": n_tasks(self.study), "complete": self.complete,
+                "interrupted": self.interrupted, "missing": len(missing),
+                "failed": {str(k): v for k, v in self.failed.items()}, "fits_per_minute": self.fits_per_minute}
 
     @property
     def fits_per_minute(self) -> float:
@@ -111,7 +138,8 @@ class StudyResult:
 
     def save(self, out: str | Path) -> list[Path]:
         """Write ``estimates.csv``, ``coverage.csv``, ``accuracy.csv``, ``ranks.csv``, ``sbc.csv``,
-        ``fits.csv`` and ``study.json`` (spec, engine, lost replicates) into the folder ``out``."""
+        ``fits.csv`` (the completed tasks), ``missing.csv`` (:meth:`missing`; only a header when complete) and
+        ``study.json`` (spec, engine, whether complete or interrupted, lost replicates) into the folder ``out``."""
         from extent.cli.output import write_csv
 
         out = Path(out)
@@ -119,11 +147,9 @@ class StudyResult:
         paths = []
         for name, table in (("estimates", self.estimates()), ("coverage", self.coverage()),
                             ("accuracy", self.accuracy()), ("ranks", self.ranks()), ("sbc", self.sbc()),
-                            ("fits", self.fits())):
+                            ("fits", self.fits()), ("missing", self.missing())):
             paths.append(write_csv(table, out / f"{name}.csv"))
-        meta = {"study": self.study.to_dict(), "study_id": self.study.id, "engine": self.engine,
-                "seconds": self.seconds, "records": len(self.records), "resumed": self.resumed,
-                "failed": {str(k): v for k, v in self.failed.items()}, "fits_per_minute": self.fits_per_minute}
+        meta = {"study": self.study.to_dict(), "study_id": self.study.id, **self.run_meta()}
         path = out / "study.json"
         path.write_text(json.dumps(meta, indent=2, default=str))
         return [*paths, path]
@@ -200,6 +226,7 @@ def run_study(
     Returns
     -------
     StudyResult
+        With ``interrupted=True`` and the records that finished when Ctrl-C stopped the run.
     """
     if task is None:
         task = (run_validation_task if isinstance(study, ValidationStudy)
@@ -226,24 +253,27 @@ def run_study(
 
     start = time.perf_counter()
     if serial:
-        engine = "serial"
-        for rep in todo:
-            for attempt in range(retries + 1):
-                try:
-                    rec = task(study, rep)
-                except Exception as err:  # noqa: BLE001 - reported, never dropped
-                    if attempt == retries:
-                        finish(None, rep, f"{type(err).__name__}: {err}")
-                    continue
-                finish(rec, rep, None)
-                break
+        engine, interrupted = "serial", False
+        try:
+            for rep in todo:
+                for attempt in range(retries + 1):
+                    try:
+                        rec = task(study, rep)
+                    except Exception as err:  # noqa: BLE001 - reported, never dropped
+                        if attempt == retries:
+                            finish(None, rep, f"{type(err).__name__}: {err}")
+                        continue
+                    finish(rec, rep, None)
+                    break
+        except KeyboardInterrupt:
+            interrupted = True
     else:
-        engine = _run_dask(study, todo, finish, client=client, scheduler=scheduler, workers=workers,
-                           retries=retries, task=task)
+        engine, interrupted = _run_dask(study, todo, finish, client=client, scheduler=scheduler, workers=workers,
+                                        retries=retries, task=task)
     seconds = time.perf_counter() - start
     records = tuple(done[r] for r in sorted(done))
     return StudyResult(study=study, records=records, failed=dict(sorted(failed.items())), engine=engine,
-                       seconds=seconds, resumed=resumed)
+                       seconds=seconds, resumed=resumed, interrupted=interrupted)
 
 
 def local_cluster(workers: int = 2):
@@ -254,10 +284,11 @@ def local_cluster(workers: int = 2):
                         silence_logs=logging.ERROR)
 
 
-def _run_dask(study, todo, finish, *, client, scheduler, workers, retries, task) -> str:
+def _run_dask(study, todo, finish, *, client, scheduler, workers, retries, task) -> tuple[str, bool]:
+    """Run ``todo`` on Dask; returns the scheduler address and whether the run was interrupted (Ctrl-C)."""
     from distributed import Client, as_completed
 
-    owned = []
+    owned, futures, engine = [], [], "dask (not started)"
     try:
         if client is None:
             if scheduler is not None:
@@ -275,13 +306,19 @@ def _run_dask(study, todo, finish, *, client, scheduler, workers, retries, task)
         rep_of = {f.key: rep for f, rep in zip(futures, todo)}
         for fut in as_completed(futures):
             rep = rep_of[fut.key]
-            if fut.status == "finished":
-                finish(fut.result(), rep, None)
-            else:
-                err = fut.exception()
+            try:
+                rec = fut.result()
+            except (Exception, asyncio.CancelledError) as err:  # the task's error, KilledWorker, a cancelled future
                 finish(None, rep, f"{type(err).__name__}: {err}")
+            else:
+                finish(rec, rep, None)
             fut.release()
-        return engine
+        return engine, False
+    except KeyboardInterrupt:
+        if futures:
+            with contextlib.suppress(Exception):
+                client.cancel(futures)
+        return engine, True
     finally:
         for obj in owned:
             obj.close()

@@ -353,6 +353,22 @@ class ValidationResult:
         """Tasks finished per minute of this run's wall time (all workers together)."""
         return self.run.fits_per_minute
 
+    @property
+    def complete(self) -> bool:
+        return self.run.complete
+
+    @property
+    def interrupted(self) -> bool:
+        return self.run.interrupted
+
+    def missing(self) -> pd.DataFrame:
+        """Tasks without a record: ``task, dataset, design, k, rep, status, error`` (``status`` ``failed``, or
+        ``not run`` when the run was interrupted)."""
+        missing = self.run.missing().rename(columns={"rep": "task"})
+        labels = pd.DataFrame([self.study.task(t) for t in missing["task"]], columns=["dataset", "design", "k", "rep"],
+                              index=missing.index)
+        return pd.concat([missing[["task"]], labels, missing[["status", "error"]]], axis=1)
+
     def estimates(self) -> pd.DataFrame:
         """One row per task and estimator: labels, truth, estimate and interval bounds."""
         return pd.DataFrame([{"task": r.rep, **e} for r in self.records for e in r.estimates])
@@ -386,8 +402,9 @@ class ValidationResult:
         return coverage_markdown(self.summary(), self.study.levels)
 
     def save(self, out) -> list:
-        """Write ``estimates.csv``, ``coverage.csv``, ``accuracy.csv``, ``fits.csv``, ``summary.csv``,
-        ``study.json``, ``validation.md`` and ``validation-coverage.png`` into the folder ``out``."""
+        """Write ``estimates.csv``, ``coverage.csv``, ``accuracy.csv``, ``fits.csv``, ``summary.csv`` (the completed
+        tasks), ``missing.csv`` (:meth:`missing`; only a header when complete), ``study.json``, ``validation.md``
+        and ``validation-coverage.png`` into the folder ``out``."""
         from pathlib import Path
 
         import matplotlib.pyplot as plt
@@ -399,11 +416,9 @@ class ValidationResult:
         out.mkdir(parents=True, exist_ok=True)
         paths = [write_csv(table, out / f"{name}.csv") for name, table in (
             ("estimates", self.estimates()), ("coverage", self.coverage()), ("accuracy", self.accuracy()),
-            ("fits", self.fits()), ("summary", self.summary()))]
-        meta = {"study": self.study.to_dict(), "study_id": self.study.id, "engine": self.run.engine,
-                "seconds": self.run.seconds, "records": len(self.records), "resumed": self.run.resumed,
-                "failed": {str(t): {"task": list(self.study.task(t)), "error": e} for t, e in self.failed.items()},
-                "fits_per_minute": self.fits_per_minute}
+            ("fits", self.fits()), ("summary", self.summary()), ("missing", self.missing()))]
+        meta = {"study": self.study.to_dict(), "study_id": self.study.id, **self.run.run_meta(),
+                "failed": {str(t): {"task": list(self.study.task(t)), "error": e} for t, e in self.failed.items()}}
         (out / "study.json").write_text(json.dumps(meta, indent=2, default=str))
         (out / "validation.md").write_text(self.markdown() if self.records else "")
         paths += [out / "study.json", out / "validation.md"]

@@ -10,7 +10,7 @@ import warnings
 import typer
 from rich.console import Console, ConsoleDimensions
 
-from extent.exceptions import ConvergenceError, ConvergenceWarning, ExtentError
+from extent.exceptions import ConvergenceError, ConvergenceWarning, ExtentError, IncompleteStudyError
 
 app = typer.Typer(
     name="extent",
@@ -39,7 +39,7 @@ errors = _Console(stderr=True)
 
 def handle_errors(fn):
     """Run a command: :class:`ExtentError` -> one-line message and exit 2; strict convergence failure -> 3;
-    Ctrl-C -> "interrupted" and exit 130."""
+    a study with missing fits (:class:`IncompleteStudyError`) -> 4; Ctrl-C -> "interrupted" and exit 130."""
 
     @functools.wraps(fn)
     def wrapper(*args, **kwargs):
@@ -49,6 +49,9 @@ def handle_errors(fn):
                 warnings.filterwarnings("ignore", category=FutureWarning)
                 warnings.showwarning = _show_warning
                 return fn(*args, **kwargs)
+        except IncompleteStudyError as err:
+            errors.print(f"extent: error: {err}", markup=False, highlight=False, soft_wrap=True)
+            sys.exit(4)
         except ConvergenceError as err:
             errors.print(f"extent: error: {err}", markup=False, highlight=False, soft_wrap=True)
             sys.exit(3)

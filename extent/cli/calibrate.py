@@ -16,7 +16,8 @@ from rich.table import Table
 
 from extent.calibrate import ESTIMATORS, STUDY_SAMPLER, Study, run_study
 from extent.cli.app import app, console, flag, handle_errors
-from extent.exceptions import ConfigError
+from extent.cli.output import missing_line
+from extent.exceptions import ConfigError, IncompleteStudyError
 from extent.simulate import DESIGNS, Scenario
 
 
@@ -74,6 +75,7 @@ def calibrate(
         out.mkdir(parents=True, exist_ok=True)
     engine = "serial" if serial else (scheduler or f"local Dask cluster, {workers} workers")
     console.print(f"Calibration: {len(studies)} design(s) x {reps} replicates on {engine}")
+    missing, total = 0, 0
     for study in studies:
         where = None if out is None else out / study.design.name
         with Progress(TextColumn(f"{study.design.name}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
@@ -88,6 +90,17 @@ def calibrate(
             )
         if where is not None:  # the tables first: nothing printed below can lose them
             result.save(where)
+        lost = result.missing()
+        missing, total = missing + len(lost), total + study.reps
+        if result.interrupted:
+            console.print(f"{study.design.name}: {missing_line(lost, study.reps, _rep)}"
+                          + (f"; the tables of the completed fits are in {where}" if where is not None else ""),
+                          style="bold red", markup=False, highlight=False, soft_wrap=True)
+            raise KeyboardInterrupt
+        if not result.records:
+            console.print(f"{study.design.name}: {missing_line(lost, study.reps, _rep)}", style="bold red",
+                          markup=False, highlight=False, soft_wrap=True)
+            continue
         cov = result.coverage()
         console.print(coverage_rich_table(cov, title=f"Coverage: {study.design.name} ({study.design.description})"))
         acc = result.accuracy()
@@ -97,11 +110,19 @@ def calibrate(
                           f"median |log error| {r['median_abs_log_error']:.3f}")
         console.print(f"  {len(result.records)} replicates in {result.seconds:.0f} s "
                       f"({result.fits_per_minute:.1f} per minute)")
-        if result.failed:
-            console.print(f"[red]LOST {len(result.failed)} replicate(s): {result.failed}[/red]")
+        if len(lost):
+            console.print(f"{study.design.name}: {missing_line(lost, study.reps, _rep)}", style="bold red",
+                          markup=False, highlight=False, soft_wrap=True)
         if where is not None:
             if not cov.empty:
                 from extent.calibrate.plots import save_plots
 
                 save_plots(result, where)
             console.print(f"Wrote tables{' and plots' if not cov.empty else ''} to {where}")
+    if missing:
+        where = "" if out is None else f"; listed in {out}/<design>/missing.csv"
+        raise IncompleteStudyError(f"calibration incomplete: {missing} of {total} fits missing{where}")
+
+
+def _rep(row) -> str:
+    return f"rep {row.rep}"

@@ -113,3 +113,18 @@ def print_citations(console, sentences: dict[str, str], withheld: dict[str, list
         console.print(f"Withheld {len(withheld)} of {len(sentences)} citable sentences (fit not converged): {names}. "
                       "Rerun with more --tune/--draws or a higher --target-accept; --cite-unconverged prints them "
                       "with a warning.", style="bold red", markup=False, highlight=False, soft_wrap=True)
+
+
+def missing_line(missing: pd.DataFrame, total: int, label, *, shown: int = 5) -> str:
+    """One line saying how many of a study's ``total`` fits are missing and which: ``missing`` as from
+    ``.missing()`` (``status``, ``error``), ``label(row)`` naming a task; the first ``shown`` failures in full."""
+    failed = missing[missing["status"] == "failed"]
+    parts = []
+    if len(failed):
+        named = "; ".join(f"{label(r)}: {r.error[:200]}" for r in failed.head(shown).itertuples())
+        more = f"; and {len(failed) - shown} more" if len(failed) > shown else ""
+        parts.append(f"{len(failed)} failed ({named}{more})")
+    not_run = len(missing) - len(failed)
+    if not_run:
+        parts.append(f"{not_run} not run (interrupted)")
+    return f"{len(missing)} of {total} fits missing: {', '.join(parts)}"

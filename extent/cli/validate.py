@@ -12,7 +12,8 @@ from rich.table import Table
 from extent.calibrate.search import SEARCH_DESIGNS
 from extent.calibrate.validation import KS, ValidationStudy, run_validation
 from extent.cli.app import app, console, flag, handle_errors
-from extent.exceptions import ConfigError
+from extent.cli.output import missing_line
+from extent.exceptions import ConfigError, IncompleteStudyError
 from extent.inference import SamplerConfig
 
 DEFAULT_SAMPLER = SamplerConfig()
@@ -126,13 +127,25 @@ def validate(
         result = run_validation(study, serial=serial, scheduler=scheduler,
                                 workers=None if (serial or scheduler) else workers, checkpoint=checkpoint,
                                 progress=lambda done, total: bar.update(task, completed=done))
-    if result.records:
+    if out is not None:  # the tables first: nothing printed below can lose them
+        result.save(out)
+    if result.records and not result.interrupted:
         console.print(summary_rich_table(result.summary(), study.levels, title="Validation on the real corpus"))
     console.print(f"{len(result.records)} fits in {result.run.seconds:.0f} s ({result.fits_per_minute:.1f} per "
                   f"minute, all workers){f'; {result.run.resumed} from the checkpoint' if result.run.resumed else ''}")
-    if result.failed:
-        lost = {t: (study.task(t), e) for t, e in result.failed.items()}
-        console.print(f"[red]LOST {len(lost)} task(s): {lost}[/red]", markup=True)
+    lost = result.missing()
+    if len(lost):
+        console.print(missing_line(lost, study.n_tasks, _task), style="bold red", markup=False, highlight=False,
+                      soft_wrap=True)
     if out is not None:
-        result.save(out)
-        console.print(f"Wrote tables, validation-coverage.png and validation.md to {out}")
+        console.print(f"Wrote tables{', validation-coverage.png' if result.records else ''} and validation.md to "
+                      f"{out}" + (" (missing.csv lists the missing fits)" if len(lost) else ""))
+    if result.interrupted:
+        raise KeyboardInterrupt
+    if len(lost):
+        raise IncompleteStudyError(f"validation incomplete: {len(lost)} of {study.n_tasks} fits missing"
+                                   + (f"; listed in {out / 'missing.csv'}" if out is not None else ""))
+
+
+def _task(row) -> str:
+    return f"task {row.task} ({row.dataset}, {row.design}, k={row.k}, rep {row.rep})"
