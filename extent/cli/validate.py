@@ -76,7 +76,8 @@ def summary_rich_table(summary, levels, *, title: str) -> Table:
     return out
 
 
-@app.command(epilog="Example: extent validate --datasets ew_recorded_crime --k 2,3 --reps 5 --workers 2 --out validation")
+@app.command(epilog="Example: extent validate --datasets ew_recorded_crime --k 2,3 --reps 5 --workers 2 "
+                     "--out validation")
 @handle_errors
 def validate(
     datasets: str = typer.Option("all", "--datasets",
@@ -92,7 +93,8 @@ def validate(
     draws: int = typer.Option(DEFAULT_SAMPLER.draws, "--draws", help="Posterior draws per chain."),
     tune: int = typer.Option(DEFAULT_SAMPLER.tune, "--tune", help="Tuning steps per chain."),
     chains: int = typer.Option(DEFAULT_SAMPLER.chains, "--chains", help="Chains per fit."),
-    lodo: bool = flag(True, "--lodo/--no-lodo", "Priors from the corpus without the validated dataset (or the defaults)."),
+    lodo: bool = flag(True, "--lodo/--no-lodo",
+                      "Priors from the corpus without the validated dataset (or the defaults)."),
     option: list[str] | None = typer.Option(None, "--option",
                                             help="HierarchicalExtent option KEY=VALUE (JSON value), repeatable."),
     checkpoint: Path | None = typer.Option(None, "--checkpoint",
