@@ -37,7 +37,8 @@ SECONDARY = "[c]"
 """How a secondarily suppressed cell, a suppressed total or a withheld figure is shown."""
 WITHHELD_COUNTS = "withheld"
 """How a count is shown when the stored data hold no counts (a fit saved without raw counts)."""
-PRIMARY, SECOND, TOTAL = "primary", "secondary", "total"
+NOTE_WITHHELD = "[withheld: may quote a suppressed count]"
+PRIMARY, SECOND = "primary", "secondary"
 
 
 @dataclass(frozen=True)
@@ -49,7 +50,8 @@ class DisclosureRule:
     threshold : int
         Counts ``0 < n < threshold`` are suppressed (default 5, ONS/Eurostat practice). 1 suppresses nothing.
     suppress_zeros : bool
-        Treat zeros as small counts too (default False: zeros identify nobody).
+        Treat zeros as small counts too (default False: zeros identify nobody). Always True for threshold 2,
+        where the range of a suppressed cell would otherwise be the single value 1.
     """
 
     threshold: int = 5
@@ -59,10 +61,12 @@ class DisclosureRule:
         t = self.threshold
         if isinstance(t, bool) or not isinstance(t, (int, np.integer)) or t < 1:
             raise ConfigError(f"disclosure threshold must be a positive integer, got {t!r}")
+        if t == 2:  # the only small count would be 1: a suppressed cell would be known to be 1
+            object.__setattr__(self, "suppress_zeros", True)
 
     def is_small(self, n: float) -> bool:
         """Whether an observed count is suppressed on its own (primary suppression)."""
-        return (0 < n < self.threshold) or (self.suppress_zeros and n == 0 and self.threshold > 0)
+        return (0 < n < self.threshold) or (self.suppress_zeros and n == 0 and self.threshold > 1)
 
     @property
     def low(self) -> int:
@@ -196,6 +200,21 @@ class CountProtection:
     def suppressed(self, category: str, unit: str) -> bool:
         return bool(self.status[(category, unit)])
 
+    def apply(self, frame: pd.DataFrame, column: str = "cases", withhold: tuple[str, ...] = ("note",)) -> pd.DataFrame:
+        """``frame`` (rows ``category, unit``) with ``column`` as published and free text of suppressed rows
+        withheld (a note may quote the count)."""
+        out = frame.copy().astype({column: object})
+        for i, r in enumerate(frame.itertuples(index=False)):
+            key = (str(r.category), str(r.unit))
+            if key not in self.status:
+                continue
+            out.iat[i, out.columns.get_loc(column)] = self.cell(*key)
+            if self.status[key]:
+                for c in withhold:
+                    if c in out and isinstance(frame[c].iloc[i], str) and frame[c].iloc[i]:
+                        out.iat[i, out.columns.get_loc(c)] = NOTE_WITHHELD
+        return out
+
 
 def protect_counts(counts: pd.DataFrame, rule: DisclosureRule | None) -> CountProtection:
     """Apply ``rule`` to a counts table (``None``: nothing suppressed). Missing cases (withheld) are shown so."""
@@ -257,7 +276,7 @@ def protect_table(frame: pd.DataFrame, columns: list[str], rule: DisclosureRule 
         if any(status):
             for c in withhold:
                 if c in out and isinstance(row[c], str) and row[c]:
-                    out.iat[i, out.columns.get_loc(c)] = "[withheld: may quote a suppressed count]"
+                    out.iat[i, out.columns.get_loc(c)] = NOTE_WITHHELD
     return out, n_primary, n_secondary
 
 
@@ -300,16 +319,30 @@ def withheld_categories(result, protection: CountProtection, level: float) -> se
     return out
 
 
+def withheld_figures(results, protection: CountProtection, level: float) -> dict[str, set[str]]:
+    """``estimator -> categories`` whose national figures are withheld (none when disclosure control is off)."""
+    if protection.rule is None:
+        return {}
+    return {r.estimator: withheld_categories(r, protection, level) for r in results}
+
+
 WITHHELD_NOTE = "withheld: would give back an observed count below the disclosure threshold"
+OFF_NOTE = "not checked: disclosure control was off"
 
 
-def protect_estimates(table: pd.DataFrame, withheld: dict[str, set[str]]) -> pd.DataFrame:
-    """A tidy estimates table with the figures of withheld (estimator, category) rows blanked.
+def protect_estimates(table: pd.DataFrame, withheld: dict[str, set[str]], rule: DisclosureRule | None) -> pd.DataFrame:
+    """A tidy estimates table as published: the figures of withheld (estimator, category) rows blanked.
 
-    Adds a ``disclosure`` column: empty, or why the row's figures are withheld.
+    Adds a ``disclosure`` column: empty, why the row's figures are withheld, or that control was off.
     """
     out = table.copy()
     hide = np.array([r.category in withheld.get(r.estimator, ()) for r in out.itertuples()], dtype=bool)
     out.loc[hide, ["estimate", "lower", "upper"]] = np.nan
-    out["disclosure"] = np.where(hide, WITHHELD_NOTE, "")
+    out["disclosure"] = OFF_NOTE if rule is None else np.where(hide, WITHHELD_NOTE, "")
     return out
+
+
+def withheld_sentence(category: str, rule: DisclosureRule) -> str:
+    """What is said instead of a citable sentence whose figures would give back a suppressed count."""
+    return (f"{category.replace('_', ' ')}: national figures withheld (disclosure control: they would give back "
+            f"an observed count below {rule.threshold}).")

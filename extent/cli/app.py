@@ -9,7 +9,7 @@ import warnings
 import typer
 from rich.console import Console
 
-from extent.exceptions import ConvergenceError, ConvergenceWarning, ExtentError
+from extent.exceptions import ConvergenceError, ConvergenceWarning, DisclosureWarning, ExtentError
 
 app = typer.Typer(
     name="extent",
@@ -49,7 +49,7 @@ def handle_errors(fn):
 
 
 def _show_warning(message, category, filename, lineno, file=None, line=None):
-    if issubclass(category, ConvergenceWarning):
+    if issubclass(category, (ConvergenceWarning, DisclosureWarning)):
         errors.print(f"WARNING: {message}", style="bold red", markup=False, highlight=False, soft_wrap=True)
     else:
         errors.print(f"warning: {message}", markup=False, highlight=False, soft_wrap=True)

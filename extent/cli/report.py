@@ -8,9 +8,10 @@ from pathlib import Path
 import typer
 
 from extent.cli.app import app, console, handle_errors
-from extent.cli.output import check_level, check_output_folder
+from extent.cli.output import check_level, check_output_folder, disclosure_rule
 from extent.constants import CI_LEVEL
 from extent.datasets import load_report
+from extent.disclosure import protect_counts, withheld_figures, withheld_sentence
 from extent.estimators import HierarchicalExtent, NaiveScaling
 from extent.inference import SamplerConfig
 from extent.reporting import write_report
@@ -26,9 +27,17 @@ def report(
     draws: int = typer.Option(SamplerConfig.draws, "--draws", help="Posterior draws per chain."),
     tune: int = typer.Option(SamplerConfig.tune, "--tune", help="Tuning steps per chain."),
     strict: bool = typer.Option(False, "--strict", help="Exit 3 instead of warning when the fit has not converged."),
+    disclosure_threshold: str | None = typer.Option(
+        None, "--disclosure-threshold", metavar="N",
+        help="Suppress observed per-unit counts below N (default 5) with secondary suppression."),
+    no_disclosure_control: bool = typer.Option(
+        False, "--no-disclosure-control", help="Show small counts (NOT for publication; warns loudly)."),
+    keep_raw_counts: bool = typer.Option(False, "--keep-raw-counts",
+                                         help="Store the raw per-unit counts in fit.nc (withheld by default)."),
 ) -> None:
     """Fit the report's five record-search categories and write a report folder (Markdown, HTML, plot, CSV)."""
     start = time.perf_counter()
+    rule = disclosure_rule(disclosure_threshold, no_disclosure_control)
     check_level(level)
     check_output_folder(out, "--out")
     sampler = SamplerConfig(random_seed=seed, draws=draws, tune=tune, progressbar=console.is_terminal)
@@ -43,13 +52,16 @@ def report(
     with console.status("sampling...") if not console.is_terminal else _null():
         bayes = estimator.fit(data)
     console.print(f"Diagnostics: {bayes.diagnostics}")
+    withheld = withheld_figures((naive, bayes), protect_counts(data.counts, rule), level).get(bayes.estimator, ())
     console.print("Refitting under a wider spread prior (prior sensitivity)...")
-    sensitivity = sensitivity_section(estimator.prior_sensitivity(data, bayes, level=level))
+    sensitivity = sensitivity_section(estimator.prior_sensitivity(data, bayes, level=level), withheld)
     console.print("Writing the report...")
     files = write_report(out, bayes, naive, level=level, title="international and Internet child sexual abuse, "
                          "UK 1999-2002", published=dataset.published,
-                         sections=[sensitivity, *report_sections(dataset, seed=seed)])
-    for sentence in (bayes.citation(c, level) for c in bayes.categories):
+                         sections=[sensitivity, *report_sections(dataset, seed=seed, disclosure=rule)],
+                         disclosure=rule, keep_counts=keep_raw_counts)
+    for c in bayes.categories:
+        sentence = withheld_sentence(c, rule) if c in withheld else bayes.citation(c, level)
         console.print(f"  {sentence}", highlight=False)
     console.print(f"Report: {files['markdown']} and {files['report']} ({time.perf_counter() - start:.1f} s)")
 
