@@ -8,7 +8,6 @@ import shutil
 import tempfile
 import time
 import warnings
-from collections.abc import Collection
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -17,8 +16,16 @@ import pandas as pd
 
 from extent import __version__
 from extent.constants import CI_LEVEL, ESTIMANDS
-from extent.disclosure import (SECONDARY, CountProtection, DisclosureRule, design_warnings, protect_counts,
-                               protect_estimates, withheld_figures, withheld_sentence)
+from extent.disclosure import (
+    SECONDARY,
+    CountProtection,
+    DisclosureRule,
+    design_warnings,
+    protect_counts,
+    protect_estimates,
+    withheld_figures,
+    withheld_sentence,
+)
 from extent.exceptions import DisclosureWarning, ExtentError
 from extent.files import follow_umask
 from extent.models.hierarchical import __doc__ as MODEL_DOC
@@ -153,7 +160,8 @@ def write_report(
     Disclosure control (:mod:`extent.disclosure`) is on by default: small per-unit counts are suppressed in
     every table, figures that would give them back are withheld (in the tables, the citable sentences, the plot
     and ``estimates.csv``, whose ``disclosure`` column says why), ``fit.nc`` holds no per-unit counts unless
-    ``keep_counts``, and a "Disclosure control" section logs what was done. ``disclosure=None`` turns it off
+    ``keep_counts`` (and is not written when its national draws would give a suppressed count back), and a
+    "Disclosure control" section logs what was done. ``disclosure=None`` turns it off
     (with a :class:`~extent.exceptions.DisclosureWarning`). Sections that show observed counts protect their own
     tables with the same rule.
 
@@ -181,6 +189,12 @@ def write_report(
     for d in design:
         warnings.warn(f"disclosure: {d}", DisclosureWarning, stacklevel=2)
     hidden = withheld.get(bayes.estimator, set())
+    if save_fit and hidden and not keep_counts:
+        # the national draws of a withheld category are the suppressed count (every unit searched)
+        save_fit = False
+        design.append(f"fit.nc is not written: the national draws of {', '.join(sorted(hidden))} give back a "
+                      "suppressed count (write it with raw counts kept, not for publication)")
+        warnings.warn(f"disclosure: {design[-1]}", DisclosureWarning, stacklevel=2)
     sections = [disclosure_section(disclosure, protection, withheld, design, sections or []), *(sections or [])]
     context = {
         "title": title or bayes.data.name,
