@@ -280,23 +280,26 @@ def protect_table(frame: pd.DataFrame, columns: list[str], rule: DisclosureRule 
     return out, n_primary, n_secondary
 
 
-def design_warnings(counts: pd.DataFrame, n_units: int) -> list[str]:
-    """Designs that let a per-unit count be recovered from national figures, one sentence each."""
+def design_warnings(counts: pd.DataFrame, n_units: int, rule: DisclosureRule | None = DisclosureRule()) -> list[str]:
+    """Designs that let a per-unit count be recovered from national figures, one sentence each (what is done
+    about it depends on ``rule``; ``None``: control is off)."""
+    done = ("figures are withheld when that count is suppressed" if rule is not None else
+            "disclosure control is off, so they are published")
     out = []
     for category, g in counts.groupby("category", sort=False):
         if len(g) == 1:
             out.append(f"{category}: only one unit ({g['unit'].iloc[0]}) was searched, so its count is the "
                        "category total and the naive national figure (count x a known population factor) gives it "
-                       "back; naive figures are withheld when that count is suppressed")
+                       f"back; naive {done}")
         if len(g) == n_units:
             out.append(f"{category}: every unit was searched, so the national total is the observed total exactly "
-                       "(the interval collapses to it); national figures are withheld when that total is suppressed")
+                       f"(the interval collapses to it); national {done}")
     return out
 
 
-def warn_design(counts: pd.DataFrame, n_units: int) -> list[str]:
+def warn_design(counts: pd.DataFrame, n_units: int, rule: DisclosureRule | None = DisclosureRule()) -> list[str]:
     """Issue :func:`design_warnings` as :class:`~extent.exceptions.DisclosureWarning` and return them."""
-    found = design_warnings(counts, n_units)
+    found = design_warnings(counts, n_units, rule)
     for text in found:
         warnings.warn(f"disclosure: {text}", DisclosureWarning, stacklevel=2)
     return found

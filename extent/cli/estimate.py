@@ -62,7 +62,7 @@ def estimate(
     if rule is None:
         warnings.warn("disclosure control is OFF: figures that give back small observed counts are published",
                       DisclosureWarning, stacklevel=1)
-    warn_design(data.counts, data.n_units)
+    warn_design(data.counts, data.n_units, rule)
     naive = NaiveScaling().fit(data)
     with console.status("Sampling the hierarchical model..."):
         bayes = estimator.fit(data)

@@ -182,7 +182,7 @@ def write_report(
     diag = bayes.diagnostics
     protection = protect_counts(bayes.data.counts, disclosure)
     withheld = withheld_figures((naive, bayes), protection, level)
-    design = design_warnings(bayes.data.counts, bayes.data.n_units)
+    design = design_warnings(bayes.data.counts, bayes.data.n_units, disclosure)
     if disclosure is None:
         warnings.warn("disclosure control is OFF: the report shows small per-unit counts and figures that give "
                       "them back; do not publish it", DisclosureWarning, stacklevel=2)
