@@ -13,7 +13,11 @@ CONVERGENCE_COLUMNS = ["converged", "rhat", "ess_bulk"]
 national draws (empty for point estimators), so a number keeps its warning once the file leaves its folder."""
 
 TIDY_COLUMNS = ["category", "estimator", "estimand", "estimate", "lower", "upper", "level", *CONVERGENCE_COLUMNS]
-"""Columns of every tidy estimates table (CSV output of ``extent estimate`` and ``extent report``)."""
+"""Columns of every tidy estimates table."""
+
+PUBLISHED_COLUMNS = [*TIDY_COLUMNS, "disclosure"]
+"""Columns of the CSV output of ``extent estimate`` and ``extent report``: the tidy columns and why a row's
+figures are withheld by disclosure control (empty when they are not; :mod:`extent.disclosure`)."""
 
 RHAT_MAX = 1.01
 ESS_MIN = 400

@@ -54,3 +54,7 @@ class ConvergenceWarning(UserWarning):
 
 class ExtrapolationWarning(UserWarning):
     """The searched units are unlike the unsearched ones (on size or a covariate): the estimate extrapolates."""
+
+
+class DisclosureWarning(UserWarning):
+    """A published figure could give back a small observed count (or disclosure control is off)."""

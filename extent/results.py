@@ -208,16 +208,30 @@ class ExtentResult:
         return pd.DataFrame.from_dict(rows, orient="index")
 
     # -- persistence --------------------------------------------------------------------------------------
-    def to_netcdf(self, path: str | Path) -> Path:
-        """Save draws, posterior, data and settings to one netCDF file (written atomically)."""
+    def to_netcdf(self, path: str | Path, *, keep_counts: bool = False) -> Path:
+        """Save draws, posterior, data and settings to one netCDF file (written atomically).
+
+        Parameters
+        ----------
+        path : str or Path
+        keep_counts : bool
+            Store the raw per-unit counts (the data's ``cases`` and the posterior's ``observed_data``). By
+            default they are withheld (disclosure control, :mod:`extent.disclosure`): the file keeps the units,
+            the searched cells and everything needed to read the estimates, and loads with missing cases, which
+            cannot be refitted.
+        """
         path = Path(path)
-        groups = {} if self.idata is None else {g: self.idata[g] for g in self.idata.groups()}
+        withheld = not keep_counts or self.data.counts_withheld
+        data = self.data.withhold_counts() if withheld else self.data
+        groups = {} if self.idata is None else {g: self.idata[g] for g in self.idata.groups()
+                                                 if not (withheld and g == "observed_data")}
         groups["predictions"] = self.national.to_dataset(name="national_total")
-        units = self.data.units.reset_index()
+        units = data.units.reset_index()
         text = units.select_dtypes(exclude="number").columns
         units[text] = units[text].fillna("").astype(str)  # an empty text cell reads back as missing
+        counts = data.counts.assign(cases=data.counts["cases"].astype(float)) if withheld else data.counts
         groups["fit_data_units"] = xr.Dataset.from_dataframe(units)
-        groups["fit_data_counts"] = xr.Dataset.from_dataframe(self.data.counts)
+        groups["fit_data_counts"] = xr.Dataset.from_dataframe(counts)
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             idata = az.InferenceData(**groups)
@@ -227,7 +241,8 @@ class ExtentResult:
                 "extent_settings": json.dumps(self.settings, default=str),
                 "extent_diagnostics": json.dumps(self.diagnostics.to_dict() if self.diagnostics else None),
                 "extent_data_name": self.data.name,
-                "extent_data_hash": self.data.hash(),
+                "extent_data_hash": data.hash(),
+                "extent_counts": "withheld" if withheld else "kept",
                 "extent_data_auxiliary": json.dumps({"covariates": list(self.data.covariates),
                                                      "exposure": self.data.exposure,
                                                      "records_exposure": self.data.records_exposure}),
@@ -249,7 +264,14 @@ class ExtentResult:
             units = idata["fit_data_units"].to_dataframe().reset_index(drop=True)
             counts = idata["fit_data_counts"].to_dataframe().reset_index(drop=True)
             auxiliary = json.loads(attrs.get("extent_data_auxiliary", "{}"))
-            data = ExtentData.from_frames(units, counts, name=attrs["extent_data_name"], **auxiliary)
+            withheld = attrs.get("extent_counts") == "withheld"
+            if withheld and counts["cases"].notna().any():
+                raise ExtentError(f"{path}: the file says its counts were withheld but it holds some (the file was "
+                                  "modified)")
+            data = ExtentData.from_frames(units, counts.assign(cases=0) if withheld else counts,
+                                          name=attrs["extent_data_name"], **auxiliary)
+            if withheld:
+                data = data.withhold_counts()
             national = idata.predictions["national_total"].load()
             posterior_groups = {g: idata[g] for g in idata.groups()
                                 if g in ("posterior", "sample_stats", "observed_data")}

@@ -7,8 +7,9 @@ import pytest
 from typer.testing import CliRunner
 
 from extent.cli.main import app
-from extent.constants import TIDY_COLUMNS
+from extent.constants import PUBLISHED_COLUMNS
 from extent.datasets import REPORT_CATEGORIES
+from extent.results import ExtentResult
 
 runner = CliRunner()
 FAST = ["--draws", "150", "--tune", "150"]
@@ -88,7 +89,7 @@ def test_estimate_writes_tidy_csv_and_is_reproducible(csvs, tmp_path):
         outs.append(pd.read_csv(out))
     pd.testing.assert_frame_equal(outs[0], outs[1])
     t = outs[0]
-    assert list(t.columns) == TIDY_COLUMNS
+    assert list(t.columns) == PUBLISHED_COLUMNS
     assert set(t["estimator"]) == {"naive", "hierarchical"}
     assert set(t["estimand"]) == {"total", "per_annum", "per_unit_per_annum"}
     assert (t["level"] == 0.8).all()
@@ -103,12 +104,14 @@ def test_report_folder(tmp_path):
     assert res.exit_code == 0, res.output
     assert {p.name for p in out.iterdir()} == {"report.md", "report.html", "forest.png", "estimates.csv", "fit.nc"}
     est = pd.read_csv(out / "estimates.csv")
-    assert list(est.columns) == TIDY_COLUMNS
+    assert list(est.columns) == PUBLISHED_COLUMNS
     assert list(dict.fromkeys(est["category"])) == REPORT_CATEGORIES
     naive = est.query("estimator == 'naive' and estimand == 'per_annum'").set_index("category")["estimate"]
     assert naive["international_csa_victim"] == pytest.approx(33.6, abs=0.01)
     md = (out / "report.md").read_text()
     assert "| international_csa_victim | 2 | 7 |" in md
+    assert "| international_csa_victim | shire_county_1 | 1-4 |" in md  # 2 cases: suppressed
+    assert ExtentResult.from_netcdf(out / "fit.nc").data.counts_withheld  # raw counts only with --keep-raw-counts
     assert "forest.png" in md
     assert not list(tmp_path.glob(".rep.*"))  # no temporary folder left behind
     unconverged = not est.query("estimator == 'hierarchical'")["converged"].all()

@@ -149,8 +149,13 @@ def test_netcdf_round_trip(result, tmp_path):
     back = ExtentResult.from_netcdf(path)
     pd.testing.assert_frame_equal(back.national_extent(), result.national_extent())
     assert back.diagnostics == result.diagnostics
-    assert back.data.hash() == result.data.hash()
     assert back.settings == result.settings
+    assert back.data.counts_withheld and back.data.counts["cases"].isna().all()  # raw counts only on opt-in
+    assert back.data.hash() == result.data.withhold_counts().hash()
+    kept = ExtentResult.from_netcdf(result.to_netcdf(tmp_path / "kept.nc", keep_counts=True))
+    assert kept.data.hash() == result.data.hash()
+    assert kept.data.counts["cases"].tolist() == [2, 3]
+    pd.testing.assert_frame_equal(kept.national_extent(), result.national_extent())
     with pytest.raises(ExtentError, match="file not found"):
         ExtentResult.from_netcdf(tmp_path / "missing.nc")
 
@@ -159,7 +164,7 @@ def test_netcdf_round_trip_keeps_covariates_and_exposure(result, tmp_path):
     units = result.data.units.reset_index().assign(urban=[1.0, 2.0, 5.0, 3.0], offences=[10.0, 20.0, 30.0, 5.0])
     data = ExtentData.from_frames(units, result.data.counts, name="toy", covariates=["urban"], exposure="offences")
     with_aux = ExtentResult("hierarchical", data, result.national, diagnostics=result.diagnostics, settings={})
-    back = ExtentResult.from_netcdf(with_aux.to_netcdf(tmp_path / "aux.nc"))
+    back = ExtentResult.from_netcdf(with_aux.to_netcdf(tmp_path / "aux.nc", keep_counts=True))
     assert back.data.covariates == ("urban",) and back.data.exposure == "offences"
     assert back.data.hash() == data.hash()
 
@@ -218,13 +223,31 @@ def test_tampered_draws_and_attributes_are_refused(result, tmp_path):
     with pytest.raises(ExtentError, match="checksum"):
         ExtentResult.from_netcdf(path)
 
-    path = result.to_netcdf(tmp_path / "r3.nc")
+    path = result.to_netcdf(tmp_path / "r3.nc", keep_counts=True)
 
     def change_counts(idata):
         idata.fit_data_counts["cases"] = idata.fit_data_counts["cases"] + 1
 
     _edit(path, change_counts)
     with pytest.raises(ExtentError, match="do not match its stored data hash"):
+        ExtentResult.from_netcdf(path)
+
+    path = result.to_netcdf(tmp_path / "r4.nc")
+
+    def put_counts_back(idata):
+        idata.fit_data_counts["cases"] = idata.fit_data_counts["cases"].fillna(1.0)
+
+    _edit(path, put_counts_back)
+    with pytest.raises(ExtentError, match="counts were withheld but it holds some"):
+        ExtentResult.from_netcdf(path)
+
+    path = result.to_netcdf(tmp_path / "r5.nc")
+
+    def claim_kept(idata):
+        idata.predictions.attrs["extent_counts"] = "kept"
+
+    _edit(path, claim_kept)
+    with pytest.raises(ExtentError, match="checksum|not a complete extent result file"):
         ExtentResult.from_netcdf(path)
 
 

@@ -10,7 +10,13 @@ import warnings
 import typer
 from rich.console import Console, ConsoleDimensions
 
-from extent.exceptions import ConvergenceError, ConvergenceWarning, ExtentError, IncompleteStudyError
+from extent.exceptions import (
+    ConvergenceError,
+    ConvergenceWarning,
+    DisclosureWarning,
+    ExtentError,
+    IncompleteStudyError,
+)
 
 app = typer.Typer(
     name="extent",
@@ -67,7 +73,7 @@ def handle_errors(fn):
 
 
 def _show_warning(message, category, filename, lineno, file=None, line=None):
-    if issubclass(category, ConvergenceWarning):
+    if issubclass(category, (ConvergenceWarning, DisclosureWarning)):
         errors.print(f"WARNING: {message}", style="bold red", markup=False, highlight=False, soft_wrap=True)
     else:
         errors.print(f"warning: {message}", markup=False, highlight=False, soft_wrap=True)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import warnings
 from pathlib import Path
 
 import pandas as pd
@@ -12,13 +13,16 @@ from extent.cli.output import (
     check_level,
     check_output_file,
     check_target_accept,
+    disclosure_rule,
     estimates_table,
     print_citations,
     write_csv,
 )
 from extent.constants import CI_LEVEL
 from extent.data import read_extent_data
+from extent.disclosure import protect_counts, protect_estimates, warn_design, withheld_figures
 from extent.estimators import HierarchicalExtent, NaiveScaling
+from extent.exceptions import DisclosureWarning
 from extent.inference import SamplerConfig
 from extent.reporting.summary import citations
 
@@ -50,8 +54,14 @@ def estimate(
                                 "Between-unit SD depends on log population (larger units vary less)."),
     ignore_columns: bool = flag(False, "--ignore-columns/--no-ignore-columns",
                                 "Drop unknown columns with a warning instead of refusing them."),
+    disclosure_threshold: str | None = typer.Option(
+        None, "--disclosure-threshold", metavar="N",
+        help="Withhold national figures that give back an observed count below N (default 5)."),
+    disclosure_control: bool = flag(
+        True, "--disclosure-control/--no-disclosure-control", "Publish every figure (NOT for publication; warns loudly)."),
 ) -> None:
     """Estimate the national extent of each category: naive scaling and the hierarchical model."""
+    rule = disclosure_rule(disclosure_threshold, not disclosure_control)
     check_level(level)
     check_target_accept(target_accept)
     check_output_file(out, "--out", inputs=(units, counts))
@@ -63,14 +73,21 @@ def estimate(
                                    spread_by_size=spread_by_size)
     data = read_extent_data(units, counts, covariates=names, exposure=exposure, records_exposure=records_exposure,
                             extra_columns="ignore" if ignore_columns else "error")
+    if rule is None:
+        warnings.warn("disclosure control is OFF: figures that give back small observed counts are published",
+                      DisclosureWarning, stacklevel=1)
+    warn_design(data.counts, data.n_units, rule)
     naive = NaiveScaling().fit(data)
     with console.status("Sampling the hierarchical model..."):
         bayes = estimator.fit(data)
     table = pd.concat([naive.national_extent(level), bayes.national_extent(level)], ignore_index=True)
+    withheld = withheld_figures((naive, bayes), protect_counts(data.counts, rule), level)
+    table = protect_estimates(table, withheld, rule)
     console.print(estimates_table(table, title=f"National extent: {data.name}"))
     console.print(f"Diagnostics: {bayes.diagnostics}")
     if out is not None:
         write_csv(table, out)
         console.print(f"Wrote {out}")
-    print_citations(console, citations(bayes, level, force=cite_unconverged), bayes.withheld(),
-                    forced=cite_unconverged)
+    print_citations(console, citations(bayes, level, force=cite_unconverged,
+                                       hidden=withheld.get(bayes.estimator, ()), rule=rule),
+                    bayes.withheld(), forced=cite_unconverged)

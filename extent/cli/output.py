@@ -10,6 +10,7 @@ import numpy as np
 import pandas as pd
 from rich.table import Table
 
+from extent.disclosure import DisclosureRule
 from extent.exceptions import ConfigError, ExtentError
 from extent.files import follow_umask
 
@@ -30,12 +31,16 @@ def estimates_table(table: pd.DataFrame, *, title: str) -> Table:
         cells = []
         for estimand in ("total", "per_annum", "per_unit_per_annum"):
             r = g[g["estimand"] == estimand].iloc[0]
+            if str(r.get("disclosure", "")).startswith("withheld"):
+                cells.append("[c]")
+                continue
             text = _fmt(r["estimate"], estimand)
             if not np.isnan(r["lower"]):
                 text += f" ({_fmt(r['lower'], estimand)}-{_fmt(r['upper'], estimand)})"
             cells.append(text)
         out.add_row(category, estimator, *cells)
-    out.caption = f"Hierarchical: posterior median ({level:.0%} central credible interval). Naive: no interval."
+    out.caption = (f"Hierarchical: posterior median ({level:.0%} central credible interval). Naive: no interval. "
+                   "[c]: withheld by disclosure control.")
     return out
 
 
@@ -66,6 +71,21 @@ def check_output_folder(path: Path, option: str) -> None:
         raise ConfigError(f"{option} {path}: folder {parent} does not exist")
     if not os.access(parent if not path.exists() else path, os.W_OK):
         raise ConfigError(f"{option} {path}: is not writable")
+
+
+def disclosure_rule(threshold: str | None, off: bool) -> DisclosureRule | None:
+    """The disclosure rule of ``--disclosure-threshold`` / ``--no-disclosure-control``, refused before any work
+    when the threshold is not a positive integer or both are given."""
+    if off and threshold is not None:
+        raise ConfigError("give --disclosure-threshold or --no-disclosure-control, not both")
+    if off:
+        return None
+    if threshold is None:
+        return DisclosureRule()
+    text = threshold.strip()
+    if not text.isdigit() or int(text) < 1:
+        raise ConfigError(f"--disclosure-threshold must be a positive integer, got {threshold!r}")
+    return DisclosureRule(int(text))
 
 
 def check_level(level: float) -> None:

@@ -7,10 +7,11 @@ from pathlib import Path
 
 import typer
 
-from extent.cli.app import app, cite_option, console, handle_errors, strict_option, target_accept_option
-from extent.cli.output import check_level, check_output_folder, check_target_accept, print_citations
+from extent.cli.app import app, cite_option, console, flag, handle_errors, strict_option, target_accept_option
+from extent.cli.output import check_level, check_output_folder, check_target_accept, disclosure_rule, print_citations
 from extent.constants import CI_LEVEL
 from extent.datasets import load_report
+from extent.disclosure import protect_counts, withheld_figures
 from extent.estimators import HierarchicalExtent, NaiveScaling
 from extent.inference import SamplerConfig
 from extent.reporting import citations, write_report
@@ -28,9 +29,17 @@ def report(
     target_accept: float | None = target_accept_option(),
     strict: bool = strict_option(),
     cite_unconverged: bool = cite_option(),
+    disclosure_threshold: str | None = typer.Option(
+        None, "--disclosure-threshold", metavar="N",
+        help="Suppress observed per-unit counts below N (default 5) with secondary suppression."),
+    disclosure_control: bool = flag(
+        True, "--disclosure-control/--no-disclosure-control", "Show small counts (NOT for publication; warns loudly)."),
+    keep_raw_counts: bool = flag(False, "--keep-raw-counts/--no-keep-raw-counts",
+                                 "Store the raw per-unit counts in fit.nc (withheld by default)."),
 ) -> None:
     """Fit the report's five record-search categories and write a report folder (Markdown, HTML, plot, CSV)."""
     start = time.perf_counter()
+    rule = disclosure_rule(disclosure_threshold, not disclosure_control)
     check_level(level)
     check_target_accept(target_accept)
     check_output_folder(out, "--out")
@@ -47,15 +56,16 @@ def report(
     with console.status("sampling...") if not console.is_terminal else _null():
         bayes = estimator.fit(data)
     console.print(f"Diagnostics: {bayes.diagnostics}")
+    withheld = withheld_figures((naive, bayes), protect_counts(data.counts, rule), level).get(bayes.estimator, ())
     console.print("Refitting under a wider spread prior (prior sensitivity)...")
-    sensitivity = sensitivity_section(estimator.prior_sensitivity(data, bayes, level=level))
+    sensitivity = sensitivity_section(estimator.prior_sensitivity(data, bayes, level=level), withheld)
     console.print("Writing the report...")
     files = write_report(out, bayes, naive, level=level, title="international and Internet child sexual abuse, "
                          "UK 1999-2002", published=dataset.published,
-                         sections=[sensitivity, *report_sections(dataset, seed=seed)],
-                         cite_unconverged=cite_unconverged)
-    print_citations(console, citations(bayes, level, force=cite_unconverged), bayes.withheld(),
-                    forced=cite_unconverged)
+                         sections=[sensitivity, *report_sections(dataset, seed=seed, disclosure=rule)],
+                         cite_unconverged=cite_unconverged, disclosure=rule, keep_counts=keep_raw_counts)
+    print_citations(console, citations(bayes, level, force=cite_unconverged, hidden=withheld, rule=rule),
+                    bayes.withheld(), forced=cite_unconverged)
     console.print(f"Report: {files['markdown']} and {files['report']} ({time.perf_counter() - start:.1f} s)")
 
 

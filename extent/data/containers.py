@@ -10,7 +10,7 @@ from __future__ import annotations
 import difflib
 import hashlib
 import warnings
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 import pandas as pd
@@ -153,6 +153,22 @@ class ExtentData:
     def has_types(self) -> bool:
         """Whether the units carry a ``type`` with at least two levels."""
         return "type" in self.units and self.units["type"].nunique() > 1
+
+    @property
+    def counts_withheld(self) -> bool:
+        """Whether the cases are missing: data loaded from a fit saved without its raw counts."""
+        return bool(self.counts["cases"].isna().any())
+
+    def require_counts(self) -> None:
+        """Refuse to fit data whose counts were withheld when the fit was saved."""
+        if self.counts_withheld:
+            raise DataValidationError([f"{self.name}: the per-unit counts were withheld when this fit was saved "
+                                       "(disclosure control); refit from the original counts"])
+
+    def withhold_counts(self) -> ExtentData:
+        """The same data without its per-unit cases (missing), as a fit saved without raw counts stores it."""
+        counts = self.counts.assign(cases=pd.array([pd.NA] * len(self.counts), dtype="Int64"))
+        return replace(self, counts=counts)
 
     def years(self, category: str) -> float:
         """Length in years of the period searched for ``category``."""

@@ -119,6 +119,7 @@ class HierarchicalExtent:
 
     def fit(self, data: ExtentData) -> ExtentResult:
         """Sample the posterior and the national totals; warn loudly if the fit did not converge."""
+        data.require_counts()
         design = Design.from_data(data, log_population=self.log_population)
         warn_extrapolation(data, design)
         centered = prefer_centered(design) if self.centered is None else self.centered

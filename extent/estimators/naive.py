@@ -40,6 +40,7 @@ class NaiveScaling:
 
     def fit(self, data: ExtentData) -> ExtentResult:
         """Scale each category's sampled cases to a national total."""
+        data.require_counts()
         totals, factors = {}, {}
         for c in data.categories:
             cases = int(data.counts.loc[data.counts["category"] == c, "cases"].sum())

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
+
 import matplotlib
 
 matplotlib.use("Agg", force=False)
@@ -13,8 +15,12 @@ from extent.results import ExtentResult  # noqa: E402
 
 
 def forest_plot(bayes: ExtentResult, naive: ExtentResult | None = None, *, level: float = CI_LEVEL,
-                estimand: str = "per_annum", ax=None):
+                estimand: str = "per_annum", ax=None, withheld: Collection[str] = (),
+                naive_withheld: Collection[str] = ()):
     """Median and central interval per category (log scale), with the naive figure as a cross.
+
+    Categories in ``withheld`` (``naive_withheld``) have no interval (no cross) drawn: disclosure control
+    withholds figures that would give back a suppressed count (:mod:`extent.disclosure`).
 
     Returns the matplotlib Figure.
     """
@@ -24,17 +30,21 @@ def forest_plot(bayes: ExtentResult, naive: ExtentResult | None = None, *, level
     else:
         fig = ax.figure
     y = np.arange(len(cats))[::-1]
-    ivs = [bayes.interval(c, estimand, level) for c in cats]
-    wide = [bayes.interval(c, estimand, 0.5) for c in cats]
-    ax.hlines(y, [i.lower for i in ivs], [i.upper for i in ivs], color="tab:blue", lw=1.5,
+    shown = [i for i, c in enumerate(cats) if c not in withheld]
+    ivs = [bayes.interval(cats[i], estimand, level) for i in shown]
+    wide = [bayes.interval(cats[i], estimand, 0.5) for i in shown]
+    ys = y[shown]
+    ax.hlines(ys, [i.lower for i in ivs], [i.upper for i in ivs], color="tab:blue", lw=1.5,
               label=f"{level:.0%} credible interval")
-    ax.hlines(y, [i.lower for i in wide], [i.upper for i in wide], color="tab:blue", lw=4, alpha=0.6,
+    ax.hlines(ys, [i.lower for i in wide], [i.upper for i in wide], color="tab:blue", lw=4, alpha=0.6,
               label="50% credible interval")
-    ax.plot([i.estimate for i in ivs], y, "o", color="tab:blue", label="posterior median")
+    ax.plot([i.estimate for i in ivs], ys, "o", color="tab:blue", label="posterior median")
     if naive is not None:
-        ax.plot([naive.interval(c, estimand).estimate for c in cats], y, "x", color="tab:red", ms=9, mew=2,
-                label="naive (report method)")
-    ax.set_yticks(y, [c.replace("_", " ") for c in cats])
+        crosses = [i for i, c in enumerate(cats) if c not in naive_withheld]
+        ax.plot([naive.interval(cats[i], estimand).estimate for i in crosses], y[crosses], "x", color="tab:red",
+                ms=9, mew=2, label="naive (report method)")
+    labels = [c.replace("_", " ") + (" (withheld)" if c in withheld else "") for c in cats]
+    ax.set_yticks(y, labels)
     ax.set_xscale("log")
     ax.set_xlabel(f"known cases {estimand.replace('_', ' ').replace('unit', 'force')} (log scale)")
     ax.grid(axis="x", which="both", alpha=0.3)

@@ -7,6 +7,7 @@ import os
 import shutil
 import tempfile
 import time
+import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -15,7 +16,16 @@ import pandas as pd
 
 from extent import __version__
 from extent.constants import CI_LEVEL, ESTIMANDS
-from extent.exceptions import ExtentError
+from extent.disclosure import (
+    SECONDARY,
+    CountProtection,
+    DisclosureRule,
+    design_warnings,
+    protect_counts,
+    protect_estimates,
+    withheld_figures,
+)
+from extent.exceptions import DisclosureWarning, ExtentError
 from extent.files import follow_umask
 from extent.models.hierarchical import __doc__ as MODEL_DOC
 from extent.reporting.plots import forest_plot
@@ -36,11 +46,16 @@ INTRO = (
 
 @dataclass(frozen=True)
 class Section:
-    """An extra report section: paragraphs and an optional table."""
+    """An extra report section: paragraphs and an optional table.
+
+    ``suppressed`` counts the table's cells suppressed by disclosure control (primary, secondary), for the
+    report's disclosure log; a section builder that shows observed counts protects its table itself.
+    """
 
     title: str
     paragraphs: list[str] = field(default_factory=list)
     table: pd.DataFrame | None = None
+    suppressed: tuple[int, int] = (0, 0)
 
     @property
     def markdown(self) -> str:
@@ -67,26 +82,63 @@ def markdown_table(frame: pd.DataFrame) -> str:
     return "\n".join(lines)
 
 
-def _rows(bayes: ExtentResult, naive: ExtentResult, level: float, published: pd.DataFrame | None) -> list[dict]:
+def _rows(bayes: ExtentResult, naive: ExtentResult, level: float, published: pd.DataFrame | None,
+          protection: CountProtection, withheld: dict[str, set[str]]) -> list[dict]:
     table = comparison_table(bayes, naive, level, published)
     counts = bayes.data.counts
     rows = []
     for r in table.itertuples(index=False):
         sel = counts[counts["category"] == r.category]
-        e = r.estimand
+        e, first = r.estimand, r.estimand == ESTIMANDS[0]
+        hide_naive, hide = r.category in withheld.get(naive.estimator, ()), r.category in withheld.get(
+            bayes.estimator, ())
         rows.append(
             {
-                "category": r.category if e == ESTIMANDS[0] else "",
-                "searched": len(sel) if e == ESTIMANDS[0] else "",
-                "cases": int(sel["cases"].sum()) if e == ESTIMANDS[0] else "",
+                "category": r.category if first else "",
+                "searched": len(sel) if first else "",
+                "cases": protection.total(r.category) if first else "",
                 "estimand": ESTIMAND_LABELS[e].replace("in total", f"total ({bayes.data.years(r.category):g} years)"),
-                "naive": format_number(r.naive, e),
-                "published": format_number(getattr(r, "published", float("nan")), e),
-                "estimate": format_number(r.estimate, e),
-                "interval": f"{format_number(r.lower, e)} to {format_number(r.upper, e)}",
+                "naive": SECONDARY if hide_naive else format_number(r.naive, e),
+                "published": SECONDARY if hide_naive else format_number(getattr(r, "published", float("nan")), e),
+                "estimate": SECONDARY if hide else format_number(r.estimate, e),
+                "interval": SECONDARY if hide else f"{format_number(r.lower, e)} to {format_number(r.upper, e)}",
             }
         )
     return rows
+
+
+def disclosure_section(rule: DisclosureRule | None, protection: CountProtection, withheld: dict[str, set[str]],
+                       design: list[str], sections: list[Section]) -> Section:
+    """The report's disclosure log: the rule, what was suppressed, and the designs that could give counts back."""
+    if rule is None:
+        return Section("Disclosure control", [
+            "WARNING: disclosure control was OFF for this report: small per-unit counts are shown as observed and "
+            "national figures that give them back are published. Do not publish this folder as it is.",
+            *[f"Design: {d}." for d in design]])
+    n_primary = protection.n_primary + sum(s.suppressed[0] for s in sections)
+    n_secondary = protection.n_secondary + sum(s.suppressed[1] for s in sections)
+    cats = list(protection.totals)
+    table = pd.DataFrame({
+        "category": cats,
+        "units searched": [sum(k[0] == c for k in protection.status) for c in cats],
+        "suppressed (primary)": [sum(k[0] == c and s == "primary" for k, s in protection.status.items())
+                                 for c in cats],
+        "suppressed (secondary)": [sum(k[0] == c and s == "secondary" for k, s in protection.status.items())
+                                   for c in cats],
+        "total suppressed": ["yes" if protection.total_suppressed[c] else "no" for c in cats],
+        "national figures withheld": [", ".join(e for e, w in withheld.items() if c in w) or "none" for c in cats],
+    })
+    paragraphs = [
+        f"Statistical disclosure control (threshold rule of ONS and Eurostat practice, threshold "
+        f"{rule.threshold}): {rule.describe()}. National model-based estimates are published unless they would "
+        "give a suppressed count back. The fit file (fit.nc) holds no per-unit counts unless it was written with "
+        "raw counts kept.",
+        f"Suppressed in this report: {n_primary} cell{'s' * (n_primary != 1)} below the threshold (primary) and "
+        f"{n_secondary} more so that totals cannot be differenced back (secondary), over all tables; the table "
+        "gives the record searches by category.",
+        *[f"Design warning: {d}." for d in design],
+    ]
+    return Section("Disclosure control", paragraphs, table)
 
 
 def write_report(
@@ -100,8 +152,18 @@ def write_report(
     sections: list[Section] | None = None,
     save_fit: bool = True,
     cite_unconverged: bool = False,
+    disclosure: DisclosureRule | None = DisclosureRule(),
+    keep_counts: bool = False,
 ) -> dict[str, Path]:
     """Write ``report.md``, ``report.html``, ``forest.png``, ``estimates.csv`` (and ``fit.nc``) into ``out_dir``.
+
+    Disclosure control (:mod:`extent.disclosure`) is on by default: small per-unit counts are suppressed in
+    every table, figures that would give them back are withheld (in the tables, the citable sentences, the plot
+    and ``estimates.csv``, whose ``disclosure`` column says why), ``fit.nc`` holds no per-unit counts unless
+    ``keep_counts`` (and is not written when its national draws would give a suppressed count back), and a
+    "Disclosure control" section logs what was done. ``disclosure=None`` turns it off
+    (with a :class:`~extent.exceptions.DisclosureWarning`). Sections that show observed counts protect their own
+    tables with the same rule.
 
     Files are written to a temporary folder beside ``out_dir`` and swapped in whole only when all succeed
     (:func:`_swap_in`): an interrupted run leaves the old report or none, never a mix. Temporary folders left by
@@ -121,6 +183,22 @@ def write_report(
     parent = out_dir.parent
     parent.mkdir(parents=True, exist_ok=True)
     diag = bayes.diagnostics
+    protection = protect_counts(bayes.data.counts, disclosure)
+    withheld = withheld_figures((naive, bayes), protection, level)
+    design = design_warnings(bayes.data.counts, bayes.data.n_units, disclosure)
+    if disclosure is None:
+        warnings.warn("disclosure control is OFF: the report shows small per-unit counts and figures that give "
+                      "them back; do not publish it", DisclosureWarning, stacklevel=2)
+    for d in design:
+        warnings.warn(f"disclosure: {d}", DisclosureWarning, stacklevel=2)
+    hidden = withheld.get(bayes.estimator, set())
+    if save_fit and hidden and not keep_counts:
+        # the national draws of a withheld category are the suppressed count (every unit searched)
+        save_fit = False
+        design.append(f"fit.nc is not written: the national draws of {', '.join(sorted(hidden))} give back a "
+                      "suppressed count (write it with raw counts kept, not for publication)")
+        warnings.warn(f"disclosure: {design[-1]}", DisclosureWarning, stacklevel=2)
+    sections = [disclosure_section(disclosure, protection, withheld, design, sections or []), *(sections or [])]
     context = {
         "title": title or bayes.data.name,
         "created_at": bayes.created_at,
@@ -130,16 +208,17 @@ def write_report(
         "converged": bayes.converged,
         "problems": "; ".join(diag.problems) if diag else "",
         "intro": INTRO,
-        "rows": _rows(bayes, naive, level, published),
+        "rows": _rows(bayes, naive, level, published, protection, withheld),
         "figure": "forest.png",
-        "sentences": list(citations(bayes, level, force=cite_unconverged).values()),
+        "sentences": list(citations(bayes, level, force=cite_unconverged, hidden=hidden, rule=disclosure).values()),
+        "disclosure_off": disclosure is None,
         "diagnostics": str(diag) if diag else "n/a",
         "model_text": " ".join(MODEL_DOC.strip().split("\n\n")[0].split()),
         "priors": [(k, _prior_text(v)) for k, v in bayes.settings.get("priors", {}).items()],
         "sampler": ", ".join(f"{k}={v}" for k, v in bayes.settings.get("sampler", {}).items()
                              if k != "progressbar"),
         "notes": list(bayes.data.notes),
-        "sections": sections or [],
+        "sections": sections,
     }
     env = jinja2.Environment(
         loader=jinja2.PackageLoader("extent.reporting", "templates"),
@@ -155,15 +234,16 @@ def write_report(
         html_context = dict(context, sections=[{"title": s.title, "html": jinja2.utils.markupsafe.Markup(s.html)}
                                                for s in context["sections"]])
         (tmp / "report.html").write_text(env.get_template("report.html.j2").render(**html_context), encoding="utf-8")
-        fig = forest_plot(bayes, naive, level=level)
+        fig = forest_plot(bayes, naive, level=level, withheld=hidden,
+                          naive_withheld=withheld.get(naive.estimator, ()))
         fig.savefig(tmp / "forest.png", dpi=120)
         import matplotlib.pyplot as plt
 
         plt.close(fig)
         tidy = pd.concat([naive.national_extent(level), bayes.national_extent(level)], ignore_index=True)
-        tidy.to_csv(tmp / "estimates.csv", index=False)
+        protect_estimates(tidy, withheld, disclosure).to_csv(tmp / "estimates.csv", index=False)
         if save_fit:
-            bayes.to_netcdf(tmp / "fit.nc")
+            bayes.to_netcdf(tmp / "fit.nc", keep_counts=keep_counts)
         written = {f.stem if f.suffix != ".md" else "markdown": out_dir / f.name for f in sorted(tmp.iterdir())}
         follow_umask(tmp)
         _swap_in(tmp, out_dir)

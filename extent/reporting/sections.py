@@ -2,34 +2,62 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
+
 from extent.datasets import ReportDataset
+from extent.disclosure import SECONDARY, DisclosureRule, protect_counts, protect_table
 from extent.reporting.npqs import npqs_section
 from extent.reporting.render import Section
 
 
-def sensitivity_section(table) -> Section:
-    """How much of each interval's width comes from the between-unit spread prior (a refit under a wider one)."""
-    shown = table.assign(**{
-        "default prior": [f"{r.estimate:,.0f} ({r.lower:,.0f} to {r.upper:,.0f})" for r in table.itertuples()],
-        "spread prior with twice the median": [f"{r.wider_estimate:,.0f} ({r.wider_lower:,.0f} to "
-                                               f"{r.wider_upper:,.0f})" for r in table.itertuples()],
-        "width ratio": [f"{r:.2f}" for r in table["width_ratio"]],
+def sensitivity_section(table, withheld: Collection[str] = ()) -> Section:
+    """How much of each interval's width comes from the between-unit spread prior (a refit under a wider one).
+
+    Rows of ``withheld`` categories (disclosure control) show ``[c]``.
+    """
+    def shown(r, prefix=""):
+        if r.category in withheld:
+            return SECONDARY
+        est, lo, hi = (getattr(r, f"{prefix}{k}") for k in ("estimate", "lower", "upper"))
+        return f"{est:,.0f} ({lo:,.0f} to {hi:,.0f})"
+
+    rows = list(table.itertuples())
+    shown_table = table.assign(**{
+        "default prior": [shown(r) for r in rows],
+        "spread prior with twice the median": [shown(r, "wider_") for r in rows],
+        "width ratio": [SECONDARY if r.category in withheld else f"{r.width_ratio:.2f}" for r in rows],
     })[["category", "default prior", "spread prior with twice the median", "width ratio"]]
-    worst = float(table["width_ratio"].max())
+    worst = float(table.loc[~table["category"].isin(list(withheld)), "width_ratio"].max())
     return Section(
         "How much of each interval comes from the spread prior",
         [f"With so few searched units the between-unit spread is barely identified, so its prior (derived from "
          f"real area-level tables, docs/validation.md) sets much of each interval's width. Refitted under a spread "
          f"prior with twice the median ({table['wider_prior'].iloc[0]}), the per annum intervals are up to "
          f"{worst:.1f} times as wide. Medians and {table['level'].iloc[0]:.0%} intervals per annum."],
-        shown,
+        shown_table,
     )
 
 
-def report_sections(dataset: ReportDataset, *, seed: int) -> list[Section]:
-    """Sections on the searches, the published figures, the survey (NPQS) and the report's other tables."""
-    published = dataset.published.copy()
+def report_sections(dataset: ReportDataset, *, seed: int,
+                    disclosure: DisclosureRule | None = DisclosureRule()) -> list[Section]:
+    """Sections on the searches, the published figures, the survey (NPQS) and the report's other tables.
+
+    Observed counts of cases and people (the searches, Tables 9 and 14, and 13's examinations) are protected by
+    ``disclosure`` like the main table (``None``: shown as transcribed); the NPQS tables count forces, which are
+    public bodies, and are shown as they are.
+    """
+    protection = protect_counts(dataset.data.counts, disclosure)
     searches = dataset.searches[["category", "unit", "cases", "records", "search", "source", "note"]].fillna("")
+    searches = protection.apply(searches)
+    published = dataset.published.copy()
+    hidden = published["category"].map(protection.total_suppressed).fillna(False).astype(bool)
+    published = published.astype({"value": object})
+    published.loc[hidden, ["value", "note"]] = [SECONDARY, ""]
+    hmrc, *hmrc_n = protect_table(dataset.hmrc_prosecutions, ["indicative", "indecent", "indecent_and_obscene"],
+                                  disclosure, total="all")
+    ceu, *ceu_n = protect_table(dataset.ceu_workload, ["examinations"], disclosure)
+    convictions, *conv_n = protect_table(dataset.conviction_status, ["sexual_offence", "other_offence", "none"],
+                                         disclosure, total="all")
     return [
         Section(
             "The record searches (the data)",
@@ -37,6 +65,8 @@ def report_sections(dataset: ReportDataset, *, seed: int) -> list[Section]:
                 "Counts transcribed from the report, with its printing slips noted. Shire county 1 of Tables "
                 "10-12 is the shire county of Tables 7-8 (paras 8.3.1, 9.3.2, 10.3.2); the metropolitan force is "
                 "taken to be the same force in both searches."
+                + (" Small counts are suppressed (see Disclosure control); notes that quote them are withheld."
+                   if disclosure is not None else "")
             ],
             searches,
         ),
@@ -50,7 +80,7 @@ def report_sections(dataset: ReportDataset, *, seed: int) -> list[Section]:
             published,
         ),
         *npqs_section(dataset, seed=seed).as_sections(),
-        Section("HMRC 'prosecutions' for importing indecent images (Table 9)", [], dataset.hmrc_prosecutions),
-        Section("Computer Examination Unit workload in one force (Table 13)", [], dataset.ceu_workload),
-        Section("Previous conviction status of suspected CAI users (Table 14)", [], dataset.conviction_status),
+        Section("HMRC 'prosecutions' for importing indecent images (Table 9)", [], hmrc, tuple(hmrc_n)),
+        Section("Computer Examination Unit workload in one force (Table 13)", [], ceu, tuple(ceu_n)),
+        Section("Previous conviction status of suspected CAI users (Table 14)", [], convictions, tuple(conv_n)),
     ]

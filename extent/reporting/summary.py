@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
+
 import numpy as np
 import pandas as pd
 
 from extent.constants import CI_LEVEL
+from extent.disclosure import DisclosureRule, withheld_sentence
 from extent.results import ExtentResult
 
 
@@ -37,13 +40,24 @@ def format_number(x: float, estimand: str) -> str:
     return f"{x:,.1f}" if estimand == "per_unit_per_annum" else f"{x:,.0f}"
 
 
-def citations(bayes: ExtentResult, level: float = CI_LEVEL, *, force: bool = False) -> dict[str, str]:
-    """One sentence per category (per annum, with its interval). A category :meth:`~ExtentResult.withheld` for
-    non-convergence gets a line saying so and why instead, unless ``force`` (then the sentence with its
-    warning)."""
+def citations(bayes: ExtentResult, level: float = CI_LEVEL, *, force: bool = False,
+              hidden: Collection[str] = (), rule: DisclosureRule | None = None) -> dict[str, str]:
+    """One sentence per category (per annum, with its interval).
+
+    A category in ``hidden`` (its figures would give back a count that ``rule`` suppresses) gets the disclosure
+    line, always. A category :meth:`~ExtentResult.withheld` for non-convergence gets a line saying so and why,
+    unless ``force`` (then the sentence with its warning).
+    """
     withheld = bayes.withheld()
-    return {c: bayes.citation(c, level, force=force) if force or c not in withheld else withheld_line(c, withheld[c])
-            for c in bayes.categories}
+    out = {}
+    for c in bayes.categories:
+        if c in hidden and rule is not None:
+            out[c] = withheld_sentence(c, rule)
+        elif force or c not in withheld:
+            out[c] = bayes.citation(c, level, force=force)
+        else:
+            out[c] = withheld_line(c, withheld[c])
+    return out
 
 
 def withheld_line(name: str, reasons: list[str]) -> str:

@@ -1,0 +1,317 @@
+"""Disclosure control: the threshold rule, secondary suppression, and what a report folder publishes (no MCMC)."""
+
+from __future__ import annotations
+
+import itertools
+import re
+import warnings
+
+import arviz as az
+import numpy as np
+import pandas as pd
+import pytest
+import xarray as xr
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from typer.testing import CliRunner
+
+from extent.data import ExtentData
+from extent.disclosure import DisclosureRule, protect_counts, protect_group, protect_table
+from extent.estimators import NaiveScaling
+from extent.exceptions import ConfigError, DataValidationError, DisclosureWarning
+from extent.reporting import write_report
+from extent.reporting.sections import report_sections
+from extent.results import ExtentResult
+
+RULE = DisclosureRule()
+
+
+# -- the rule --------------------------------------------------------------------------------------------------
+@pytest.mark.parametrize("threshold", [3, 5, 10])
+def test_primary_suppression_is_below_the_threshold_and_not_zero(threshold):
+    rule = DisclosureRule(threshold)
+    assert [n for n in range(0, 3 * threshold) if rule.is_small(n)] == list(range(1, threshold))
+    zeros = DisclosureRule(threshold, suppress_zeros=True)
+    assert [n for n in range(0, 3 * threshold) if zeros.is_small(n)] == list(range(0, threshold))
+
+
+def test_labels_are_ranges_that_never_show_one_value():
+    assert RULE.primary_label == "1-4"
+    assert DisclosureRule(5, suppress_zeros=True).primary_label == "0-4"
+    assert DisclosureRule(2).primary_label == "0-1"  # "1-1" would print the count: zeros go too
+    assert [n for n in range(5) if DisclosureRule(2).is_small(n)] == [0, 1]
+
+
+def test_threshold_one_suppresses_nothing():
+    assert protect_group([0, 1, 2, 3], DisclosureRule(1)) == (["", "", "", ""], False)
+
+
+@pytest.mark.parametrize("bad", [0, -1, 2.5, True, "5", None])
+def test_bad_thresholds_are_refused(bad):
+    with pytest.raises(ConfigError, match="disclosure threshold must be a positive integer"):
+        DisclosureRule(bad)
+
+
+def test_one_small_cell_gets_a_complement():
+    """The report's international CSA victims: 5 and 2 with the total 7 published; 7 - 5 would give the 2."""
+    assert protect_group([5, 2], RULE) == (["secondary", "primary"], False)
+    assert protect_group([19, 4], RULE) == (["secondary", "primary"], False)
+    assert protect_group([7, 5, 0], RULE) == (["", "", ""], False)  # nothing small (zeros are publishable)
+    assert protect_group([3, 1, 5], RULE) == (["primary", "primary", ""], False)  # 3 + 1 = 4: each 1-3
+
+
+def test_complements_are_added_until_the_rule_cannot_be_inverted():
+    # 1, 0, 37 total 38: suppressing the 0 alone leaves 38 - 37 = 1 for the small cell
+    assert protect_group([1, 0, 37], RULE) == (["primary", "secondary", "secondary"], False)
+    # 1 and 5 total 6: a complement is >= 5 (or 0), so 6 = 1 + 5 is the only way; the total goes
+    assert protect_group([1, 5], RULE) == (["primary", "secondary"], True)
+
+
+def test_small_totals_are_suppressed():
+    assert protect_group([3], RULE) == (["primary"], True)
+    assert protect_group([1, 0, 3], RULE)[1]
+    assert protect_group([6], RULE) == ([""], False)
+
+
+def _attack(values, status, total_shown, rule):
+    """Every value each primary cell can take given what is published, by brute force."""
+    t, low = rule.threshold, rule.low
+    total = sum(values)
+    hidden = [i for i, s in enumerate(status) if s]
+    top = total + 1
+    domains = [range(low, t) if status[i] == "primary" else
+               [v for v in range(0, top) if v >= t or (v == 0 and not rule.suppress_zeros)] for i in hidden]
+    feasible = {i: set() for i in hidden if status[i] == "primary"}
+    published = sum(v for v, s in zip(values, status) if not s)
+    for combo in itertools.product(*domains):
+        if total_shown and published + sum(combo) != total:
+            continue
+        for i, v in zip(hidden, combo):
+            if i in feasible:
+                feasible[i].add(v)
+    return feasible
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.lists(st.integers(0, 9), min_size=1, max_size=4), st.integers(2, 5), st.booleans())
+def test_no_suppressed_count_can_be_recovered_from_the_total(values, threshold, zeros):
+    rule = DisclosureRule(threshold, suppress_zeros=zeros)
+    status, total_suppressed = protect_group(values, rule)
+    assert all(bool(s) for v, s in zip(values, status) if rule.is_small(v))  # every small cell is hidden
+    assert all(s in ("", "primary", "secondary") for s in status)
+    if rule.is_small(sum(values)):
+        assert total_suppressed
+    for i, seen in _attack(values, status, not total_suppressed, rule).items():
+        assert values[i] in seen and len(seen) >= 2, (values, status, i, seen)
+
+
+def test_wide_tables_protect_each_row_against_its_total():
+    frame = pd.DataFrame({"a": [2, 7], "b": [8, 9], "c": [0, 6], "all": [10, 22], "note": ["2 of 10", "x"]})
+    out, n_primary, n_secondary = protect_table(frame, ["a", "b", "c"], RULE, total="all")
+    assert out.iloc[0].tolist() == ["1-4", "[c]", "[c]", 10, "[withheld: may quote a suppressed count]"]
+    assert out.iloc[1].tolist() == [7, 9, 6, 22, "x"]
+    assert (n_primary, n_secondary) == (1, 2)
+    assert protect_table(frame, ["a", "b", "c"], None, total="all")[0] is frame
+
+
+# -- reports --------------------------------------------------------------------------------------------------
+def _md_tables(text: str) -> list[pd.DataFrame]:
+    """The pipe tables of a Markdown file."""
+    tables, block = [], []
+    for line in [*text.splitlines(), ""]:
+        if line.startswith("|"):
+            block.append([c.strip() for c in line.strip().strip("|").split("|")])
+        elif block:
+            tables.append(pd.DataFrame(block[2:], columns=block[0]))
+            block = []
+    return tables
+
+
+COUNT_COLUMNS = {"cases", "cases found", "indicative", "indecent", "indecent_and_obscene", "all", "sexual_offence",
+                 "other_offence", "none", "examinations"}
+SMALL = {str(n) for n in range(1, 5)}
+
+
+@pytest.fixture(scope="module")
+def report_folder(tmp_path_factory, report):
+    naive = NaiveScaling().fit(report.data)
+    out = tmp_path_factory.mktemp("sdc") / "rep"
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", DisclosureWarning)  # the report's design gives nothing back: no warning
+        write_report(out, naive, naive, published=report.published, sections=report_sections(report, seed=1))
+    return out
+
+
+def test_the_report_shows_no_small_count_in_any_table(report_folder):
+    md = (report_folder / "report.md").read_text()
+    tables = _md_tables(md)
+    checked = 0
+    for t in tables:
+        for col in COUNT_COLUMNS & set(t.columns):
+            assert not (set(t[col]) & SMALL), (col, t)
+            checked += 1
+    assert checked >= 8
+    searches = next(t for t in tables if {"unit", "cases", "note"} <= set(t.columns))
+    shown = searches.set_index(["category", "unit"])["cases"]
+    assert shown["international_csa_victim", "shire_county_1"] == "1-4"  # 2 cases
+    assert shown["international_csa_victim", "metropolitan"] == "[c]"  # 5, else 7 - 5 gives the 2 back
+    assert shown["internet_grooming", "shire_county_2"] == "0" and shown["internet_cai", "metropolitan"] == "203"
+    assert "| international_csa_victim | 2 | 7 |" in md  # totals >= 5 stay
+    assert "Disclosure control" in md and "threshold 5" in md
+
+
+def test_no_file_of_the_folder_quotes_a_small_count(report_folder, report):
+    # the transcription notes quote the printed values ("'218' = 2 cases"); they are withheld with the cell
+    quoted = [n for n in report.searches["note"].dropna() if re.search(r"= [1-4] cases", n)]
+    assert quoted
+    for name in ("report.md", "report.html"):
+        text = (report_folder / name).read_text()
+        assert not any(q in text for q in quoted)
+        assert not re.search(r"= [1-4] cases", text)
+    html = (report_folder / "report.html").read_text()
+    cells = re.findall(r"<td>(international_[a-z_]+)</td>\s*<td>shire_county_1</td>\s*<td>([^<]*)</td>", html)
+    assert cells == [("international_csa_victim", "1-4"), ("international_child_sex_abuser", "1-4")]
+    fit = az.from_netcdf(str(report_folder / "fit.nc"))
+    assert "observed_data" not in fit.groups()
+    assert fit.fit_data_counts["cases"].isnull().all()
+    assert fit.predictions.attrs["extent_counts"] == "withheld"
+    est = pd.read_csv(report_folder / "estimates.csv")
+    assert est["disclosure"].isna().all()  # nothing withheld: every national figure stays published
+
+
+def test_raw_counts_are_kept_in_the_fit_only_on_request(tmp_path, report):
+    naive = NaiveScaling().fit(report.data)
+    write_report(tmp_path / "rep", naive, naive, keep_counts=True)
+    back = ExtentResult.from_netcdf(tmp_path / "rep" / "fit.nc")
+    assert back.data.counts["cases"].tolist() == report.data.counts["cases"].tolist()
+    withheld = ExtentResult.from_netcdf(write_report(tmp_path / "rep2", naive, naive)["fit"])
+    assert withheld.data.counts_withheld
+    pd.testing.assert_frame_equal(withheld.national_extent(), naive.national_extent())
+    with pytest.raises(DataValidationError, match="counts were withheld"):
+        NaiveScaling().fit(withheld.data)
+
+
+def test_turning_control_off_warns_and_says_so_in_every_output(tmp_path, report):
+    naive = NaiveScaling().fit(report.data)
+    with pytest.warns(DisclosureWarning, match="disclosure control is OFF"):
+        write_report(tmp_path / "rep", naive, naive, disclosure=None, sections=report_sections(report, seed=1,
+                                                                                                disclosure=None))
+    md = (tmp_path / "rep" / "report.md").read_text()
+    assert "disclosure control was OFF" in md and "| international_csa_victim | shire_county_1 | 2 |" in md
+    assert (pd.read_csv(tmp_path / "rep" / "estimates.csv")["disclosure"] == "not checked: disclosure control "
+            "was off").all()
+
+
+# -- designs that give a count back ---------------------------------------------------------------------------
+def _design_data():
+    """One category searched in one unit (3 cases), one in every unit (1, 0, 2, 1, 0), one in two (2, 9)."""
+    units = pd.DataFrame({"unit": list("abcde"), "population": [1e5, 2e5, 3e5, 4e5, 5e5]})
+    counts = pd.DataFrame({
+        "unit": ["a", "a", "b", "c", "d", "e", "a", "b"],
+        "category": ["one", "all", "all", "all", "all", "all", "two", "two"],
+        "cases": [3, 1, 0, 2, 1, 0, 2, 9],
+        "years": 2,
+    })
+    return ExtentData.from_frames(units, counts, name="designs")
+
+
+def _model_like(data, rng):
+    """A stand-in for a hierarchical fit: observed totals plus predictions for unsearched units (none for 'all')."""
+    observed = data.counts.groupby("category", sort=False)["cases"].sum()
+    extra = {"one": 40.0, "all": 0.0, "two": 30.0}
+    draws = np.stack([observed[c] + rng.poisson(extra[c], size=(2, 200)) for c in data.categories], axis=-1)
+    national = xr.DataArray(draws.astype(float), dims=("chain", "draw", "category"),
+                            coords={"chain": [0, 1], "draw": np.arange(200), "category": data.categories})
+    return ExtentResult("hierarchical", data, national)
+
+
+@pytest.mark.filterwarnings("ignore:invalid value encountered:RuntimeWarning")  # R-hat of constant draws
+def test_one_searched_unit_and_every_unit_searched_are_warned_and_withheld(tmp_path, rng):
+    data = _design_data()
+    naive, bayes = NaiveScaling().fit(data), _model_like(data, rng)
+    assert naive.interval("one", "total").estimate == pytest.approx(3 * 15e5 / 1e5)  # the count straight back
+    assert bayes.interval("all", "total", 0.9).lower == bayes.interval("all", "total", 0.9).upper == 4  # collapsed
+    with pytest.warns(DisclosureWarning) as caught:
+        write_report(tmp_path / "rep", bayes, naive)
+    text = " ".join(str(w.message) for w in caught)
+    assert "one: only one unit (a) was searched" in text and "all: every unit was searched" in text
+    assert "fit.nc is not written: the national draws of all give back a suppressed count" in text
+    assert not (tmp_path / "rep" / "fit.nc").exists()
+    est = pd.read_csv(tmp_path / "rep" / "estimates.csv").set_index(["estimator", "category", "estimand"])
+    withheld = est["disclosure"].notna()
+    assert set(est.index[withheld].droplevel(2)) == {("naive", "one"), ("naive", "all"), ("hierarchical", "all")}
+    assert est.loc[withheld, ["estimate", "lower", "upper"]].isna().all().all()
+    assert est.loc[("hierarchical", "one", "total"), "estimate"] > 3  # model-based, mixed with predictions: kept
+    assert est.loc[("naive", "two", "total"), "estimate"] == pytest.approx(11 * 15e5 / 3e5)  # 11 >= 5: published
+    md = (tmp_path / "rep" / "report.md").read_text()
+    rows = _md_tables(md)[0]
+    first = rows[rows["category"] != ""].set_index("category")
+    assert first.loc["one", "cases found"] == "1-4" and first.loc["all", "cases found"] == "1-4"
+    assert first.loc["all", "naive (report method)"] == "[c]" and first.loc["all", "estimate"] == "[c]"
+    assert first.loc["one", "estimate"] != "[c]"
+    assert "all: national figures withheld" in md
+    assert "all: about" not in md and " 4 known cases" not in md
+
+
+def test_counts_table_protection_matches_the_cells(rng):
+    p = protect_counts(_design_data().counts, RULE)
+    assert p.cell("two", "a") == "1-4" and p.cell("two", "b") == "[c]" and p.total("two") == "11"
+    assert p.cell("all", "b") == "0" and p.total("all") == "1-4" and p.total_suppressed["all"]
+    assert (p.n_primary, p.n_secondary) == (5, 1)
+
+
+# -- the command line ---------------------------------------------------------------------------------------
+runner = CliRunner()
+
+
+@pytest.mark.parametrize("command", ["estimate", "report"])
+@pytest.mark.parametrize("extra, message", [
+    (["--disclosure-threshold", "0"], "--disclosure-threshold must be a positive integer, got '0'"),
+    (["--disclosure-threshold", "2.5"], "--disclosure-threshold must be a positive integer, got '2.5'"),
+    (["--disclosure-threshold", "many"], "must be a positive integer, got 'many'"),
+    (["--disclosure-threshold", "3", "--no-disclosure-control"], "not both"),
+])
+def test_bad_disclosure_options_exit_2_before_any_work(command, extra, message, tmp_path, monkeypatch, report):
+    import extent.estimators.hierarchical as hierarchical
+    from extent.cli.main import app
+
+    monkeypatch.setattr(hierarchical.HierarchicalExtent, "fit", lambda *a, **k: pytest.fail("fitted"))
+    units, counts = tmp_path / "units.csv", tmp_path / "counts.csv"
+    report.data.units.reset_index().to_csv(units, index=False)
+    report.data.counts.to_csv(counts, index=False)
+    args = ["--units", str(units), "--counts", str(counts)] if command == "estimate" else [
+        "--out", str(tmp_path / "rep")]
+    res = runner.invoke(app, [command, *args, *extra])
+    assert res.exit_code == 2, res.output
+    assert message in " ".join(res.output.split())
+    assert len([ln for ln in res.output.splitlines() if ln.startswith("extent: error:")]) == 1
+    assert not (tmp_path / "rep").exists()
+
+
+@pytest.mark.filterwarnings("ignore:invalid value encountered:RuntimeWarning")
+def test_estimate_withholds_and_warns_on_a_one_unit_design(tmp_path, monkeypatch):
+    """The tidy CSV of ``extent estimate`` (the model fit stubbed: no sampling)."""
+    import extent.estimators.hierarchical as hierarchical
+    from extent.cli.main import app
+
+    data = _design_data()
+    monkeypatch.setattr(hierarchical.HierarchicalExtent, "fit",
+                        lambda self, d: _model_like(d, np.random.default_rng(1)))
+    units, counts, out = tmp_path / "units.csv", tmp_path / "counts.csv", tmp_path / "est.csv"
+    data.units.reset_index().to_csv(units, index=False)
+    data.counts.to_csv(counts, index=False)
+    res = runner.invoke(app, ["estimate", "--units", str(units), "--counts", str(counts), "--out", str(out)])
+    assert res.exit_code == 0, res.output
+    assert "WARNING: disclosure: one: only one unit (a) was searched" in " ".join(res.output.split())
+    est = pd.read_csv(out).set_index(["estimator", "category", "estimand"])
+    assert np.isnan(est.loc[("naive", "one", "total"), "estimate"])
+    assert np.isnan(est.loc[("hierarchical", "all", "total"), "estimate"])
+    assert est.loc[("naive", "two", "total"), "estimate"] == pytest.approx(55)
+    res = runner.invoke(app, ["estimate", "--units", str(units), "--counts", str(counts), "--out", str(out),
+                              "--disclosure-threshold", "2"])
+    est = pd.read_csv(out).set_index(["estimator", "category", "estimand"])
+    assert est.loc[("naive", "one", "total"), "estimate"] == pytest.approx(45)  # 3 >= 2: published
+    res = runner.invoke(app, ["estimate", "--units", str(units), "--counts", str(counts), "--out", str(out),
+                              "--no-disclosure-control"])
+    assert res.exit_code == 0 and "WARNING: disclosure control is OFF" in " ".join(res.output.split())
+    assert pd.read_csv(out)["estimate"].notna().all()
