@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import jinja2
+import numpy as np
 import pandas as pd
 
 from extent import __version__
@@ -53,17 +54,36 @@ class Section:
     def html(self) -> str:
         parts = [f"<p>{html.escape(p)}</p>" for p in self.paragraphs]
         if self.table is not None:
-            parts.append(self.table.to_html(index=False, border=0, na_rep=""))
+            parts.append(display_frame(self.table).to_html(index=False, border=0, na_rep=""))
         return "\n".join(parts)
 
 
+def format_cell(value) -> str:
+    """A table cell as people read it: whole numbers with thousands separators (1,493, never ``1.49e+03``),
+    other numbers to four significant figures in positional notation, missing values empty."""
+    if value is None or (not isinstance(value, str) and pd.isna(value)):
+        return ""
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, float, np.integer, np.floating)):
+        return str(value)
+    x = float(value)
+    if x.is_integer():
+        return f"{x:,.0f}"
+    if abs(x) >= 100:
+        return f"{x:,.1f}"
+    return np.format_float_positional(x, precision=4, unique=False, fractional=False, trim="-")
+
+
+def display_frame(frame: pd.DataFrame) -> pd.DataFrame:
+    """``frame`` with every cell formatted by :func:`format_cell` (for Markdown and HTML alike)."""
+    return frame.astype(object).map(format_cell)
+
+
 def markdown_table(frame: pd.DataFrame) -> str:
-    """A pipe table of ``frame`` (no index)."""
+    """A pipe table of ``frame`` (no index), cells formatted by :func:`format_cell`."""
     cols = [str(c) for c in frame.columns]
     lines = ["| " + " | ".join(cols) + " |", "|" + "---|" * len(cols)]
-    for row in frame.itertuples(index=False):
-        lines.append("| " + " | ".join("" if pd.isna(v) else (f"{v:,.3g}" if isinstance(v, float) else str(v))
-                                       for v in row) + " |")
+    for row in display_frame(frame).itertuples(index=False):
+        lines.append("| " + " | ".join(row) + " |")
     return "\n".join(lines)
 
 
