@@ -9,6 +9,7 @@ from typer.testing import CliRunner
 from extent.cli.main import app
 from extent.constants import TIDY_COLUMNS
 from extent.datasets import REPORT_CATEGORIES
+from extent.reporting.claims import CLAIM_COLUMNS
 
 runner = CliRunner()
 FAST = ["--draws", "150", "--tune", "150"]
@@ -101,7 +102,14 @@ def test_report_folder(tmp_path):
     out = tmp_path / "rep"
     res = runner.invoke(app, ["report", "--out", str(out), *FAST])
     assert res.exit_code == 0, res.output
-    assert {p.name for p in out.iterdir()} == {"report.md", "report.html", "forest.png", "estimates.csv", "fit.nc"}
+    assert {p.name for p in out.iterdir()} == {"report.md", "report.html", "forest.png", "estimates.csv", "fit.nc",
+                                               "claims.csv"}
+    claims = pd.read_csv(out / "claims.csv", dtype=str)
+    assert list(claims.columns) == CLAIM_COLUMNS
+    assert not claims["estimate"].fillna("").str.contains("e[+-]").any()
+    row = claims.set_index("claim_id").loc["10.4-all-suspects"]
+    assert row["report_value"] == "6.5% (13 of 199)" and row["supported"] == "True"
+    assert float(row["lower"]) < 13 / 199 < float(row["upper"])
     est = pd.read_csv(out / "estimates.csv")
     assert list(est.columns) == TIDY_COLUMNS
     assert list(dict.fromkeys(est["category"])) == REPORT_CATEGORIES
@@ -110,6 +118,8 @@ def test_report_folder(tmp_path):
     md = (out / "report.md").read_text()
     assert "| international_csa_victim | 2 | 7 |" in md
     assert "credible interval" in md and "forest.png" in md
+    assert "## Claims: section 10.4" in md and "## Claims: Key Findings" in md
+    assert "1.49e+03" not in md and "1,493" in md
     assert not list(tmp_path.glob(".rep.*"))  # no temporary folder left behind
 
 

@@ -14,6 +14,7 @@ from extent.datasets import load_report
 from extent.estimators import HierarchicalExtent, NaiveScaling
 from extent.inference import SamplerConfig
 from extent.reporting import write_report
+from extent.reporting.claims import claims_sections, evaluate_claims
 from extent.reporting.sections import report_sections, sensitivity_section
 
 
@@ -45,10 +46,14 @@ def report(
     console.print(f"Diagnostics: {bayes.diagnostics}")
     console.print("Refitting under a wider spread prior (prior sensitivity)...")
     sensitivity = sensitivity_section(estimator.prior_sensitivity(data, bayes, level=level))
+    console.print("Restating the report's claims (shares, comparisons, trends, force-level statements)...")
+    claims = evaluate_claims(dataset, bayes, level=level, seed=seed,
+                             sampler=SamplerConfig(random_seed=seed, draws=draws, tune=tune))
     console.print("Writing the report...")
     files = write_report(out, bayes, naive, level=level, title="international and Internet child sexual abuse, "
                          "UK 1999-2002", published=dataset.published,
-                         sections=[sensitivity, *report_sections(dataset, seed=seed)])
+                         sections=[sensitivity, *claims_sections(claims), *report_sections(dataset, seed=seed)],
+                         claims=claims)
     for sentence in (bayes.citation(c, level) for c in bayes.categories):
         console.print(f"  {sentence}", highlight=False)
     console.print(f"Report: {files['markdown']} and {files['report']} ({time.perf_counter() - start:.1f} s)")

@@ -16,7 +16,7 @@ from extent.data.rate_tables import proportion_table
 from extent.exceptions import ConfigError
 from extent.inference import Diagnostics, SamplerConfig, sample
 from extent.measure_result import MeasureResult
-from extent.models.rates import build_pooled_binomial
+from extent.models.rates import build_pooled_binomial, small_model_sampler
 
 MC_DRAWS = 4000
 """Monte Carlo draws of the conjugate estimators."""
@@ -102,7 +102,8 @@ class PooledProportion:
             raise ConfigError(f"{source}: partial pooling needs at least two rows (got {len(table)})")
         units = table["unit"].tolist()
         model = build_pooled_binomial(table["successes"].to_numpy(), table["trials"].to_numpy(), units)
-        idata = sample(model, self.sampler, var_names=["mu", "sigma", "z", "share", "typical"])
+        idata = sample(model, small_model_sampler(self.sampler),
+                       var_names=["mu", "sigma", "z", "share", "typical"])
         diag = Diagnostics.from_idata(idata, ["mu", "sigma", "z"], unit_names=("z",))
         diag.check(strict=self.strict, what="pooled proportion fit")
         post = idata.posterior

@@ -15,7 +15,7 @@ from extent.data.rate_tables import series_table
 from extent.exceptions import ConfigError
 from extent.inference import Diagnostics, SamplerConfig, sample
 from extent.measure_result import MeasureResult
-from extent.models.rates import build_trend
+from extent.models.rates import build_trend, small_model_sampler
 
 FAMILIES = ("negative_binomial", "poisson", "lognormal")
 
@@ -60,7 +60,7 @@ class CountTrend:
                             family=self.family, reference_year=reference)
         names = ["level", "slope"] + [v for v in ("overdispersion", "log_sd", "unit_sd", "base")
                                       if v in model.named_vars]
-        idata = sample(model, self.sampler, var_names=names)
+        idata = sample(model, small_model_sampler(self.sampler), var_names=names)
         diag = Diagnostics.from_idata(idata, names)
         diag.check(strict=self.strict, what="trend fit")
         post = idata.posterior

@@ -119,8 +119,10 @@ def write_report(
     published: pd.DataFrame | None = None,
     sections: list[Section] | None = None,
     save_fit: bool = True,
+    claims: pd.DataFrame | None = None,
 ) -> dict[str, Path]:
-    """Write ``report.md``, ``report.html``, ``forest.png``, ``estimates.csv`` (and ``fit.nc``) into ``out_dir``.
+    """Write ``report.md``, ``report.html``, ``forest.png``, ``estimates.csv`` (and ``fit.nc``, and ``claims.csv``
+    when ``claims`` is given: :func:`extent.reporting.claims.evaluate_claims`) into ``out_dir``.
 
     Files are written to a temporary folder beside ``out_dir`` and swapped in whole only when all succeed
     (:func:`_swap_in`): an interrupted run leaves the old report or none, never a mix. Temporary folders left by
@@ -180,6 +182,10 @@ def write_report(
         tidy.to_csv(tmp / "estimates.csv", index=False)
         if save_fit:
             bayes.to_netcdf(tmp / "fit.nc")
+        if claims is not None:
+            from extent.reporting.claims import write_claims_csv
+
+            write_claims_csv(claims, tmp / "claims.csv")
         written = {f.stem if f.suffix != ".md" else "markdown": out_dir / f.name for f in sorted(tmp.iterdir())}
         follow_umask(tmp)
         _swap_in(tmp, out_dir)
@@ -188,7 +194,7 @@ def write_report(
     return written
 
 
-REPORT_FILES = frozenset({"report.md", "report.html", "forest.png", "estimates.csv", "fit.nc"})
+REPORT_FILES = frozenset({"report.md", "report.html", "forest.png", "estimates.csv", "fit.nc", "claims.csv"})
 """What a report folder holds; a folder with anything else is not replaced whole (see :func:`_swap_in`)."""
 TMP_SUFFIX = ".extent-tmp"
 STALE_SECONDS = 3600
