@@ -39,6 +39,25 @@ def format_measure(x: float, scale: str) -> str:
     return f"{x:,.{digits}f}"
 
 
+def positional(x: float, digits: int = 4) -> str:
+    """``x`` for a CSV: positional notation to ``digits`` significant figures (never ``1.49e+03``), empty if
+    missing."""
+    if x is None or not np.isfinite(x):
+        return ""
+    return np.format_float_positional(float(x), precision=digits, unique=False, fractional=False, trim="-")
+
+
+def for_csv(table: pd.DataFrame, columns: tuple[str, ...] = ("observed", "estimate", "lower", "upper")) -> pd.DataFrame:
+    """``table`` with its number ``columns`` as :func:`positional` text and ``level`` as written (0.9)."""
+    out = table.copy()
+    for c in columns:
+        if c in out:
+            out[c] = [positional(x) for x in out[c].astype(float)]
+    if "level" in out:
+        out["level"] = [f"{x:g}" for x in out["level"].astype(float)]
+    return out
+
+
 @dataclass(frozen=True)
 class MeasureInterval:
     """Posterior median and central credible interval of one quantity."""

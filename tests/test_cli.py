@@ -151,3 +151,50 @@ def test_ctrl_c_says_interrupted_and_exits_130(csvs, monkeypatch):
     units, counts = csvs
     res = runner.invoke(app, ["estimate", "--units", str(units), "--counts", str(counts)])
     assert res.exit_code == 130 and "extent: interrupted" in res.output
+
+
+def test_proportion_and_compare_on_the_users_tables(tmp_path):
+    table = tmp_path / "shares.csv"
+    table.write_text("unit,successes,trials,population\ncharged,7,59,\nsample,3,35,150\n")
+    out = tmp_path / "shares-out.csv"
+    res = runner.invoke(app, ["proportion", "--table", str(table), "--combined", "all", "--out", str(out)])
+    assert res.exit_code == 0, res.output
+    got = pd.read_csv(out).set_index("quantity")
+    assert list(got.index) == ["charged", "sample", "all"]
+    assert got.loc["charged", "observed"] == pytest.approx(7 / 59, abs=1e-4)
+    assert got.loc["charged", "lower"] < 7 / 59 < got.loc["charged", "upper"]
+    assert got.loc["sample", "lower"] >= 3 / 150  # the sampled three are certain
+    rates = tmp_path / "rates.csv"
+    rates.write_text("unit,events,trials\ntable14,3,199\nore,32,7272\n")
+    res = runner.invoke(app, ["compare", "--table", str(rates)])
+    assert res.exit_code == 0, res.output
+    assert "P(table14 > ore) = 0.97" in res.output
+
+
+@pytest.mark.parametrize(("text", "message"), [
+    ("unit,successes,trials\na,5,3\n", "row 1, column 'successes': 5 is more than the 3 trials"),
+    ("unit,successes,trials,population\na,1,3,\nb,1,3,x\n", "row 2, column 'population': 'x' is not a number"),
+    ("unit,successes\na,1\n", "missing column 'trials'"),
+])
+def test_proportion_refuses_bad_tables(tmp_path, text, message):
+    table = tmp_path / "bad.csv"
+    table.write_text(text)
+    out = tmp_path / "out.csv"
+    res = runner.invoke(app, ["proportion", "--table", str(table), "--out", str(out)])
+    assert res.exit_code == 2
+    assert message in res.output and "Traceback" not in res.output
+    assert not out.exists()
+
+
+@pytest.mark.sampling
+def test_trend_on_the_users_series(tmp_path):
+    series = tmp_path / "series.csv"
+    series.write_text("year,count,exposure\n1999,199,1\n2000,216,1\n2001,308,1\n2002,310,0.5833\n")
+    out = tmp_path / "trend.csv"
+    res = runner.invoke(app, ["trend", "--series", str(series), "--draws", "300", "--tune", "300",
+                              "--out", str(out)])
+    assert res.exit_code == 0, res.output
+    got = pd.read_csv(out).set_index("quantity")
+    assert {"growth", "ratio_1999_2002", "rate_2002", "projection_2003"} <= set(got.index)
+    assert got.loc["growth", "lower"] > 0  # the counts rose every year
+    assert got.loc["rate_1999", "observed"] == 199

@@ -33,9 +33,11 @@ def _frame(frame: pd.DataFrame, source: str, required: list[str], optional: list
 
 
 def _numbers(frame: pd.DataFrame, source: str, column: str, *, integer: bool, minimum: float | None = 0,
-             positive: bool = False, problems: list[str]) -> None:
+             positive: bool = False, problems: list[str], optional: bool = False) -> None:
     values = pd.to_numeric(frame[column], errors="coerce")
     for i, (raw, v) in enumerate(zip(frame[column], values, strict=True), start=1):
+        if optional and pd.isna(raw):
+            continue
         if pd.isna(v) or not np.isfinite(v):
             problems.append(f"{where(source, i, column)}: {show(raw)} is not a number")
         elif integer and float(v) != round(float(v)):
@@ -65,12 +67,8 @@ def proportion_table(frame: pd.DataFrame, source: str = "proportion table") -> p
     _labels(frame, source, problems)
     _numbers(frame, source, "successes", integer=True, problems=problems)
     _numbers(frame, source, "trials", integer=True, positive=True, problems=problems)
-    if "population" in frame:
-        given = frame["population"].notna()
-        sub = frame.loc[given].copy()
-        _numbers(sub, source, "population", integer=True, positive=True, problems=problems)
-        frame.loc[given, "population"] = sub["population"]
-        frame["population"] = pd.to_numeric(frame["population"], errors="coerce")
+    if "population" in frame:  # an empty cell: no finite population for that row
+        _numbers(frame, source, "population", integer=True, positive=True, problems=problems, optional=True)
     if not problems:
         for i, r in enumerate(frame.itertuples(index=False), start=1):
             if r.successes > r.trials:

@@ -32,7 +32,7 @@ from extent.estimators.proportion import BinomialProportion, PooledProportion
 from extent.estimators.trend import CountTrend
 from extent.exceptions import ConfigError
 from extent.inference import SamplerConfig
-from extent.measure_result import format_measure
+from extent.measure_result import for_csv, format_measure
 from extent.reporting.render import Section
 from extent.reporting.summary import format_number
 from extent.results import ExtentResult
@@ -238,13 +238,7 @@ def evaluate_claims(dataset: ReportDataset, bayes: ExtentResult | None, *, level
 
 def write_claims_csv(claims: pd.DataFrame, path) -> None:
     """``claims.csv``: numbers in positional notation (never ``1.49e+03``), four significant figures."""
-    out = claims.copy()
-    for c in ("estimate", "lower", "upper"):
-        out[c] = [("" if not np.isfinite(x) else np.format_float_positional(x, precision=4, unique=False,
-                                                                               fractional=False, trim="-"))
-                  for x in out[c].astype(float)]
-    out["level"] = [f"{x:g}" for x in out["level"]]
-    out.to_csv(path, index=False)
+    for_csv(claims, ("estimate", "lower", "upper")).to_csv(path, index=False)
 
 
 def claims_sections(claims: pd.DataFrame) -> list[Section]:
