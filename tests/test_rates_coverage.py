@@ -18,16 +18,20 @@ def _band(reps: int) -> float:
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize(("p", "n"), [(0.01, 200), (0.065, 199), (0.3, 40), (0.12, 59)])
-def test_binomial_interval_covers_close_to_nominal(p, n):
-    rng = np.random.default_rng(int(p * 1000) + n)
+@pytest.mark.parametrize("n", [59, 199, 984])
+def test_binomial_interval_covers_close_to_nominal_on_average(n):
+    """Equal-tailed Jeffreys intervals oscillate with p (exact coverage 0.82-0.96 at 90%) but cover 90% on
+    average over p: the share is drawn afresh for each replicate, rare shares (0.2%-15%) as in the report."""
+    rng = np.random.default_rng(n)
     reps = 400
     hits = 0
     for i in range(reps):
+        p = rng.uniform(0.002, 0.15)
         x = rng.binomial(n, p)
         iv = BinomialProportion(seed=i).fit(pd.DataFrame({"unit": ["u"], "successes": [x], "trials": [n]}))
         iv = iv.interval("u", LEVEL)
         hits += iv.lower <= p <= iv.upper
+    print(f"binomial n={n}: coverage {hits / reps:.3f}")
     assert abs(hits / reps - LEVEL) < _band(reps) + 0.02
 
 
@@ -43,6 +47,7 @@ def test_finite_population_interval_covers_the_population_share():
         iv = BinomialProportion(seed=i).fit(pd.DataFrame({"unit": ["u"], "successes": [x], "trials": [n],
                                                           "population": [N]})).interval("u", LEVEL)
         hits += iv.lower <= population.mean() <= iv.upper
+    print(f"finite population 35 of 150: coverage {hits / reps:.3f}")
     assert hits / reps >= LEVEL - _band(reps) - 0.02
 
 
@@ -56,17 +61,18 @@ def test_rate_ratio_interval_covers_close_to_nominal():
                               "trials": [199, 7272]})
         iv = RateComparison(seed=i).fit(table).interval("ratio", LEVEL)
         hits += iv.lower <= p1 / p2 <= iv.upper
+    print(f"rate ratio 199 vs 7,272: coverage {hits / reps:.3f}")
     assert abs(hits / reps - LEVEL) < _band(reps) + 0.03
 
 
 @pytest.mark.slow
 def test_trend_growth_interval_covers_close_to_nominal():
     rng = np.random.default_rng(9)
-    reps, truth = 60, 0.25
+    reps, truth = 40, 0.25
     years = np.arange(1999, 2003)
     exposure = np.array([1, 1, 1, 7 / 12])
     hits, errors = 0, []
-    sampler = SamplerConfig(random_seed=1, draws=500, tune=500, chains=2)
+    sampler = SamplerConfig(random_seed=1, draws=500, tune=500, chains=4)
     for i in range(reps):
         mean = 200 * np.exp(truth * (years - 1999)) * exposure
         counts = rng.poisson(mean * rng.gamma(1 / 0.1**2, 0.1**2, len(years)))  # overdispersion 0.1
@@ -75,5 +81,6 @@ def test_trend_growth_interval_covers_close_to_nominal():
         iv = res.interval("growth", LEVEL)
         hits += iv.lower <= np.expm1(truth) <= iv.upper
         errors.append(iv.estimate - np.expm1(truth))
+    print(f"trend growth: coverage {hits / reps:.3f}, mean error {np.mean(errors):+.3f}")
     assert abs(np.mean(errors)) < 0.05
     assert hits / reps >= LEVEL - _band(reps) - 0.03
