@@ -15,6 +15,7 @@ from extent.estimators import BinomialProportion, CountTrend, PooledProportion, 
 from extent.exceptions import ConfigError
 from extent.inference import SamplerConfig
 from extent.measure_result import MeasureResult, for_csv, format_measure
+from extent.models.rates import SMALL_MODEL_DRAWS
 
 
 def _show(result: MeasureResult, level: float, title: str) -> None:
@@ -48,8 +49,8 @@ def proportion(
     combined: str | None = typer.Option(None, "--combined", help="Add a row of all rows together, so labelled."),
     level: float = typer.Option(CI_LEVEL, "--level", help="Central credible interval probability."),
     seed: int = typer.Option(SamplerConfig.random_seed, "--seed", help="Random seed (same seed, same numbers)."),
-    draws: int = typer.Option(SamplerConfig.draws, "--draws", help="Posterior draws per chain (--pooled)."),
-    tune: int = typer.Option(SamplerConfig.tune, "--tune", help="Tuning steps per chain (--pooled)."),
+    draws: int = typer.Option(SMALL_MODEL_DRAWS, "--draws", help="Posterior draws per chain (--pooled)."),
+    tune: int = typer.Option(SMALL_MODEL_DRAWS, "--tune", help="Tuning steps per chain (--pooled)."),
     out: Path | None = typer.Option(None, "--out", help="Write the tidy CSV here."),
 ) -> None:
     """Shares with known denominators, with intervals (finite-population corrected with a population column)."""
@@ -88,8 +89,8 @@ def trend(
     horizon: int = typer.Option(1, "--horizon", help="Years ahead of the last for the projection."),
     level: float = typer.Option(CI_LEVEL, "--level", help="Central credible interval probability."),
     seed: int = typer.Option(SamplerConfig.random_seed, "--seed", help="Random seed (same seed, same numbers)."),
-    draws: int = typer.Option(SamplerConfig.draws, "--draws", help="Posterior draws per chain."),
-    tune: int = typer.Option(SamplerConfig.tune, "--tune", help="Tuning steps per chain."),
+    draws: int = typer.Option(SMALL_MODEL_DRAWS, "--draws", help="Posterior draws per chain."),
+    tune: int = typer.Option(SMALL_MODEL_DRAWS, "--tune", help="Tuning steps per chain."),
     out: Path | None = typer.Option(None, "--out", help="Write the tidy CSV here."),
 ) -> None:
     """Annual growth, fitted yearly rates and a projection of a count series with part-year exposure."""

@@ -13,6 +13,7 @@ from extent.constants import CI_LEVEL
 from extent.datasets import load_report
 from extent.estimators import HierarchicalExtent, NaiveScaling
 from extent.inference import SamplerConfig
+from extent.models.rates import SMALL_MODEL_DRAWS
 from extent.reporting import write_report
 from extent.reporting.claims import claims_sections, evaluate_claims
 from extent.reporting.sections import report_sections, sensitivity_section
@@ -48,7 +49,8 @@ def report(
     sensitivity = sensitivity_section(estimator.prior_sensitivity(data, bayes, level=level))
     console.print("Restating the report's claims (shares, comparisons, trends, force-level statements)...")
     claims = evaluate_claims(dataset, bayes, level=level, seed=seed,
-                             sampler=SamplerConfig(random_seed=seed, draws=draws, tune=tune))
+                             sampler=SamplerConfig(random_seed=seed, draws=max(draws, SMALL_MODEL_DRAWS),
+                                                   tune=max(tune, SMALL_MODEL_DRAWS)))
     console.print("Writing the report...")
     files = write_report(out, bayes, naive, level=level, title="international and Internet child sexual abuse, "
                          "UK 1999-2002", published=dataset.published,

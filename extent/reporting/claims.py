@@ -191,9 +191,10 @@ class _Evaluator:
                 f"{row.report_value}, {row.source})")
         tested = _test(result, quantity, row.test)
         if tested:
-            shown = format_measure(float(tested[0].split()[-1]), iv.scale) if iv.scale != "rate" else \
-                tested[0].split()[-1]
-            probability = f"P({tested[0].split()[0]} {shown}) = {_probability(tested[1])}"
+            op, x = tested[0].split()
+            shown = format_measure(float(x), iv.scale) if iv.scale in ("proportion", "ratio") else x
+            label = quantity.split(":")[-1].replace("_", " ")
+            probability = f"P({label} {op} {shown}) = {_probability(tested[1])}"
             text += f"; {probability}"
             out["note"] = "; ".join(n for n in (probability, row.note) if n)
         if not result.converged:
