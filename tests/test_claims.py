@@ -37,7 +37,8 @@ def test_register_covers_every_extent_section(register):
 def test_conjugate_claims_reproduce_the_reports_figures(register):
     quick = register[register["method"].isin(["binomial", "comparison", "exact", "unsupported"])]
     claims = evaluate_claims(load_report(), None, register=quick).set_index("claim_id")
-    assert list(claims.reset_index().columns) == CLAIM_COLUMNS
+    assert list(claims.reset_index().columns) == [*CLAIM_COLUMNS, "ours"]
+    assert claims.loc["10.4-charged", "ours"] == "12.1% (6.3% to 20.0%)"
     six = claims.loc["kf-cai-convictions"]
     assert six["lower"] < 13 / 199 < six["upper"]
     assert 0.06 < six["estimate"] < 0.07
@@ -81,6 +82,7 @@ def test_claims_csv_and_sections_are_for_people(register, tmp_path):
     text = (tmp_path / "claims.csv").read_text()
     assert "e-0" not in text and "e+0" not in text
     back = pd.read_csv(tmp_path / "claims.csv")
+    assert list(back.columns) == CLAIM_COLUMNS
     assert np.isclose(back.set_index("claim_id").loc["12.4-transits", "estimate"], 172_600_000)
     sections = claims_sections(claims)
     assert sections[0].title == "The report's claims, restated"

@@ -125,7 +125,7 @@ def test_trend_recovers_a_known_growth_with_a_part_year():
 
 @pytest.mark.sampling
 def test_pooled_shares_shrink_towards_the_typical_share():
-    res = PooledProportion(sampler=FAST.with_(chains=4, draws=500)).fit(TABLE14)
+    res = PooledProportion(sampler=FAST.with_(chains=4, draws=1000, tune=1000)).fit(TABLE14)
     pooled, alone = res.interval("deceased"), BinomialProportion().fit(TABLE14).interval("deceased")
     assert pooled.estimate < alone.estimate  # 1 of 4 is pulled towards the others' 6%
     assert (pooled.upper - pooled.lower) < (alone.upper - alone.lower)

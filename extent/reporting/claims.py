@@ -39,7 +39,8 @@ from extent.results import ExtentResult
 
 CLAIM_COLUMNS = ["claim_id", "section", "source", "statement", "kind", "report_value", "estimate", "lower", "upper",
                  "level", "measure", "supported", "note", "sentence"]
-"""Columns of ``claims.csv`` (``sentence``: one citable sentence per supported claim)."""
+"""Columns of ``claims.csv`` (``sentence``: one citable sentence per supported claim). :func:`evaluate_claims`
+adds ``ours``, the estimate and interval as printed in the report."""
 KINDS = ("national_count", "proportion", "comparison", "series", "force_level", "survey")
 METHODS = ("binomial", "pooled_binomial", "comparison", "trend", "national", "force_level", "exact", "unsupported")
 SECTION_ORDER = ["Key Findings", "5.3", "6.3", "7.3", "8.3", "9.3", "10.3", "10.4", "12.4", "13.5", "13.7",
@@ -159,13 +160,14 @@ class _Evaluator:
         base = {c: getattr(row, c) for c in ("claim_id", "section", "source", "statement", "kind", "report_value",
                                              "measure")}
         out = {**base, "estimate": np.nan, "lower": np.nan, "upper": np.nan, "level": self.level,
-               "supported": row.method != "unsupported", "note": row.note, "sentence": ""}
+               "supported": row.method != "unsupported", "note": row.note, "sentence": "", "ours": ""}
         if row.method == "unsupported":
             return out
         if row.method == "exact":
             v = float(row.inputs)
             out.update(estimate=v, lower=v, upper=v)
             shown = format_measure(v, "proportion") if v < 1 else f"{v:,.0f}"
+            out["ours"] = f"{shown} (exact)"
             out["sentence"] = f"{_cap(row.measure)}: {shown} (arithmetic on published totals; report: " \
                               f"{row.report_value}, {row.source})."
             return out
@@ -177,6 +179,7 @@ class _Evaluator:
             iv = self.bayes.interval(category, estimand, self.level)
             out.update(estimate=iv.estimate, lower=iv.lower, upper=iv.upper)
             shown = [format_number(x, estimand) for x in (iv.estimate, iv.lower, iv.upper)]
+            out["ours"] = f"{shown[0]} ({shown[1]} to {shown[2]})"
             out["sentence"] = (f"{_cap(row.measure)}, {category.replace('_', ' ')}: about {shown[0]} "
                                f"({self.level:.0%} credible interval {shown[1]} to {shown[2]}; the report's naive "
                                f"figure: {row.report_value}, {row.source}).")
@@ -186,6 +189,8 @@ class _Evaluator:
         result, quantity = self.result(row)
         iv = result.interval(quantity, self.level)
         out.update(estimate=iv.estimate, lower=iv.lower, upper=iv.upper)
+        out["ours"] = (f"{format_measure(iv.estimate, iv.scale)} ({format_measure(iv.lower, iv.scale)} to "
+                       f"{format_measure(iv.upper, iv.scale)})")
         text = (f"{_cap(row.measure)}: {format_measure(iv.estimate, iv.scale)} ({self.level:.0%} credible interval "
                 f"{format_measure(iv.lower, iv.scale)} to {format_measure(iv.upper, iv.scale)}; report: "
                 f"{row.report_value}, {row.source})")
@@ -234,12 +239,12 @@ def evaluate_claims(dataset: ReportDataset, bayes: ExtentResult | None, *, level
                          "supported": False})
             continue
         rows.append(ev.evaluate(row))
-    return pd.DataFrame(rows, columns=CLAIM_COLUMNS)
+    return pd.DataFrame(rows, columns=[*CLAIM_COLUMNS, "ours"])
 
 
 def write_claims_csv(claims: pd.DataFrame, path) -> None:
     """``claims.csv``: numbers in positional notation (never ``1.49e+03``), four significant figures."""
-    for_csv(claims, ("estimate", "lower", "upper")).to_csv(path, index=False)
+    for_csv(claims[CLAIM_COLUMNS], ("estimate", "lower", "upper")).to_csv(path, index=False)
 
 
 def claims_sections(claims: pd.DataFrame) -> list[Section]:
@@ -262,8 +267,10 @@ def claims_sections(claims: pd.DataFrame) -> list[Section]:
             "claim": group["statement"],
             "source": group["source"],
             "report": group["report_value"],
-            "restated": [s if sup else "not supported" for s, sup in zip(group["sentence"], group["supported"],
-                                                                       strict=True)],
+            "ours (median and interval)": [o if sup else "not supported" for o, sup in zip(group["ours"],
+                                                                                         group["supported"],
+                                                                                         strict=True)],
+            "citable sentence": group["sentence"],
             "note": group["note"],
         })
         title = f"Claims: {section}" if section in ("Key Findings", "Appendix C") else f"Claims: section {section}"
