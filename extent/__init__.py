@@ -3,21 +3,38 @@
 __version__ = "0.1.0"
 
 from extent.data import ExtentData, SurveyData, read_extent_data, read_survey_data
-from extent.estimators import HierarchicalExtent, NaiveScaling, PoissonGLMBootstrap, SurveyEstimator
+from extent.estimators import (
+    BinomialProportion,
+    CountTrend,
+    ForceLevel,
+    HierarchicalExtent,
+    NaiveScaling,
+    PoissonGLMBootstrap,
+    PooledProportion,
+    RateComparison,
+    SurveyEstimator,
+)
 from extent.inference import Diagnostics, SamplerConfig
+from extent.measure_result import MeasureResult
 from extent.priors import Prior
 from extent.results import ExtentResult, Interval
 from extent.survey_result import SurveyResult
 
 __all__ = [
+    "BinomialProportion",
+    "CountTrend",
     "Diagnostics",
     "ExtentData",
     "ExtentResult",
+    "ForceLevel",
     "HierarchicalExtent",
     "Interval",
+    "MeasureResult",
     "NaiveScaling",
     "PoissonGLMBootstrap",
+    "PooledProportion",
     "Prior",
+    "RateComparison",
     "SamplerConfig",
     "SurveyData",
     "SurveyEstimator",

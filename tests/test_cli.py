@@ -9,6 +9,7 @@ from typer.testing import CliRunner
 from extent.cli.main import app
 from extent.constants import PUBLISHED_COLUMNS
 from extent.datasets import REPORT_CATEGORIES
+from extent.reporting.claims import CLAIM_COLUMNS
 from extent.results import ExtentResult
 
 runner = CliRunner()
@@ -102,7 +103,14 @@ def test_report_folder(tmp_path):
     out = tmp_path / "rep"
     res = runner.invoke(app, ["report", "--out", str(out), *FAST])
     assert res.exit_code == 0, res.output
-    assert {p.name for p in out.iterdir()} == {"report.md", "report.html", "forest.png", "estimates.csv", "fit.nc"}
+    assert {p.name for p in out.iterdir()} == {"report.md", "report.html", "forest.png", "estimates.csv", "fit.nc",
+                                               "claims.csv"}
+    claims = pd.read_csv(out / "claims.csv", dtype=str)
+    assert list(claims.columns) == CLAIM_COLUMNS
+    assert not claims["estimate"].fillna("").str.contains("e[+-]").any()
+    row = claims.set_index("claim_id").loc["10.4-all-suspects"]
+    assert row["report_value"] == "6.5% (13 of 199)" and row["supported"] == "True"
+    assert float(row["lower"]) < 13 / 199 < float(row["upper"])
     est = pd.read_csv(out / "estimates.csv")
     assert list(est.columns) == PUBLISHED_COLUMNS
     assert list(dict.fromkeys(est["category"])) == REPORT_CATEGORIES
@@ -113,6 +121,8 @@ def test_report_folder(tmp_path):
     assert "| international_csa_victim | shire_county_1 | 1-4 |" in md  # 2 cases: suppressed
     assert ExtentResult.from_netcdf(out / "fit.nc").data.counts_withheld  # raw counts only with --keep-raw-counts
     assert "forest.png" in md
+    assert "## Claims: section 10.4" in md and "## Claims: Key Findings" in md
+    assert "1.49e+03" not in md and "1,493" in md
     assert not list(tmp_path.glob(".rep.*"))  # no temporary folder left behind
     unconverged = not est.query("estimator == 'hierarchical'")["converged"].all()
     assert ("WITHHELD, not cited" in md) == unconverged == ("Withheld 5 of 5 citable sentences" in res.output)
@@ -228,7 +238,8 @@ def test_version_is_the_installed_package_version():
     assert res.exit_code == 0 and res.output == f"extent {version('extent')}\n"
 
 
-COMMANDS = ["estimate", "report", "survey", "calibrate", "validate"]
+COMMANDS = ["estimate", "report", "survey", "calibrate", "validate", "proportion", "compare", "trend"]
+NO_FLAGS = {"compare", "trend"}  # commands without a switch
 
 
 @pytest.mark.parametrize("command", COMMANDS)
@@ -237,7 +248,7 @@ def test_help_shows_an_example_and_paired_boolean_flags(command):
 
     cmd = typer.main.get_command(app).commands[command]
     flags = [p for p in cmd.params if p.param_type_name == "option" and p.is_flag and p.name != "help"]
-    assert flags
+    assert bool(flags) != (command in NO_FLAGS)
     for p in flags:
         assert p.secondary_opts == [p.opts[0].replace("--", "--no-", 1)], p.opts
     res = runner.invoke(app, [command, "--help"], env={"COLUMNS": "200", "TERMINAL_WIDTH": "200"})
@@ -291,3 +302,50 @@ def test_the_convergence_warning_names_options_that_exist():
     for command in ("estimate", "report", "survey"):
         opts = {o for p in typer.main.get_command(app).commands[command].params for o in p.opts}
         assert named <= opts, command
+
+
+def test_proportion_and_compare_on_the_users_tables(tmp_path):
+    table = tmp_path / "shares.csv"
+    table.write_text("unit,successes,trials,population\ncharged,7,59,\nsample,3,35,150\n")
+    out = tmp_path / "shares-out.csv"
+    res = runner.invoke(app, ["proportion", "--table", str(table), "--combined", "all", "--out", str(out)])
+    assert res.exit_code == 0, res.output
+    got = pd.read_csv(out).set_index("quantity")
+    assert list(got.index) == ["charged", "sample", "all"]
+    assert got.loc["charged", "observed"] == pytest.approx(7 / 59, abs=1e-4)
+    assert got.loc["charged", "lower"] < 7 / 59 < got.loc["charged", "upper"]
+    assert got.loc["sample", "lower"] >= 3 / 150  # the sampled three are certain
+    rates = tmp_path / "rates.csv"
+    rates.write_text("unit,events,trials\ntable14,3,199\nore,32,7272\n")
+    res = runner.invoke(app, ["compare", "--table", str(rates)])
+    assert res.exit_code == 0, res.output
+    assert "P(table14 > ore) = 0.97" in res.output
+
+
+@pytest.mark.parametrize(("text", "message"), [
+    ("unit,successes,trials\na,5,3\n", "row 1, column 'successes': 5 is more than the 3 trials"),
+    ("unit,successes,trials,population\na,1,3,\nb,1,3,x\n", "row 2, column 'population': 'x' is not a number"),
+    ("unit,successes\na,1\n", "missing column 'trials'"),
+])
+def test_proportion_refuses_bad_tables(tmp_path, text, message):
+    table = tmp_path / "bad.csv"
+    table.write_text(text)
+    out = tmp_path / "out.csv"
+    res = runner.invoke(app, ["proportion", "--table", str(table), "--out", str(out)])
+    assert res.exit_code == 2
+    assert message in res.output and "Traceback" not in res.output
+    assert not out.exists()
+
+
+@pytest.mark.sampling
+def test_trend_on_the_users_series(tmp_path):
+    series = tmp_path / "series.csv"
+    series.write_text("year,count,exposure\n1999,199,1\n2000,216,1\n2001,308,1\n2002,310,0.5833\n")
+    out = tmp_path / "trend.csv"
+    res = runner.invoke(app, ["trend", "--series", str(series), "--draws", "300", "--tune", "300",
+                              "--out", str(out)])
+    assert res.exit_code == 0, res.output
+    got = pd.read_csv(out).set_index("quantity")
+    assert {"growth", "ratio_1999_2002", "rate_2002", "projection_2003"} <= set(got.index)
+    assert got.loc["growth", "lower"] > 0  # the counts rose every year
+    assert got.loc["rate_1999", "observed"] == 199

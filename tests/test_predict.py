@@ -118,3 +118,20 @@ def test_student_t_unit_effects_keep_the_sd(toy):
     z = _standard_effects(np.random.default_rng(0), "student_t", (400_000, 1))
     assert z.std() == pytest.approx(1.0, rel=0.05)
     assert np.mean(np.abs(z) > 3) > 3 * np.mean(np.abs(np.random.default_rng(0).standard_normal(400_000)) > 3)
+
+
+def test_unit_counts_keep_observed_cells_and_add_up_to_the_national_total(toy):
+    from extent.models.predict import unit_counts
+
+    d = Design.from_data(toy, log_population=False)
+    idata = fake_posterior(d, log_rate=[np.log(3.0), np.log(0.5)], force_sd=0.3, dispersion=0.2)
+    per_unit = unit_counts(idata, toy, d, seed=2)
+    assert per_unit.dims == ("chain", "draw", "category", "unit")
+    x = per_unit.sel(category="x")
+    assert (x.sel(unit="u0") == 4).all() and (x.sel(unit="u1") == 7).all()
+    assert (per_unit.sel(category="y", unit="u2") == 2).all()
+    total = national_totals(idata, toy, d, seed=2).sel(category="x").values.ravel()
+    summed = x.sum("unit").values.ravel()
+    assert summed.mean() == pytest.approx(total.mean(), rel=0.03)
+    # a larger unit has more predicted cases
+    assert x.sel(unit="u9").mean() > x.sel(unit="u3").mean()

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from extent.cli import calibrate, estimate, report, survey, validate  # noqa: F401  (register commands)
+from extent.cli import calibrate, estimate, rates, report, survey, validate  # noqa: F401  (register commands)
 from extent.cli.app import app
 
 

@@ -14,7 +14,9 @@ from extent.datasets import load_report
 from extent.disclosure import protect_counts, withheld_figures
 from extent.estimators import HierarchicalExtent, NaiveScaling
 from extent.inference import SamplerConfig
+from extent.models.rates import SMALL_MODEL_DRAWS
 from extent.reporting import citations, write_report
+from extent.reporting.claims import claims_sections, evaluate_claims
 from extent.reporting.sections import report_sections, sensitivity_section
 
 
@@ -59,11 +61,17 @@ def report(
     withheld = withheld_figures((naive, bayes), protect_counts(data.counts, rule), level).get(bayes.estimator, ())
     console.print("Refitting under a wider spread prior (prior sensitivity)...")
     sensitivity = sensitivity_section(estimator.prior_sensitivity(data, bayes, level=level), withheld)
+    console.print("Restating the report's claims (shares, comparisons, trends, force-level statements)...")
+    claims = evaluate_claims(dataset, bayes, level=level, seed=seed,
+                             sampler=SamplerConfig(random_seed=seed, draws=max(draws, SMALL_MODEL_DRAWS),
+                                                   tune=max(tune, SMALL_MODEL_DRAWS)))
     console.print("Writing the report...")
     files = write_report(out, bayes, naive, level=level, title="international and Internet child sexual abuse, "
                          "UK 1999-2002", published=dataset.published,
-                         sections=[sensitivity, *report_sections(dataset, seed=seed, disclosure=rule)],
-                         cite_unconverged=cite_unconverged, disclosure=rule, keep_counts=keep_raw_counts)
+                         sections=[sensitivity, *claims_sections(claims),
+                                   *report_sections(dataset, seed=seed, disclosure=rule)],
+                         cite_unconverged=cite_unconverged, disclosure=rule, keep_counts=keep_raw_counts,
+                         claims=claims)
     print_citations(console, citations(bayes, level, force=cite_unconverged, hidden=withheld, rule=rule),
                     bayes.withheld(), forced=cite_unconverged)
     console.print(f"Report: {files['markdown']} and {files['report']} ({time.perf_counter() - start:.1f} s)")

@@ -1,8 +1,13 @@
 """Estimators: ``fit(data) -> result``."""
 
+from extent.estimators.comparison import RateComparison
+from extent.estimators.force_level import ForceLevel
 from extent.estimators.glm_bootstrap import PoissonGLMBootstrap
 from extent.estimators.hierarchical import HierarchicalExtent
 from extent.estimators.naive import NaiveScaling
+from extent.estimators.proportion import BinomialProportion, PooledProportion
 from extent.estimators.survey import SurveyEstimator
+from extent.estimators.trend import CountTrend
 
-__all__ = ["HierarchicalExtent", "NaiveScaling", "PoissonGLMBootstrap", "SurveyEstimator"]
+__all__ = ["BinomialProportion", "CountTrend", "ForceLevel", "HierarchicalExtent", "NaiveScaling",
+           "PoissonGLMBootstrap", "PooledProportion", "RateComparison", "SurveyEstimator"]

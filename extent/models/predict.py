@@ -47,6 +47,55 @@ def national_totals(
     """
     post = idata.posterior
     n_chain, n_draw = post.sizes[CHAIN], post.sizes[DRAW]
+    totals = np.empty((n_chain * n_draw, len(design.categories)))
+    observed_sum = np.bincount(design.cell_category, weights=design.cases, minlength=len(design.categories))
+    for s, rng, lam in _predictive_blocks(idata, data, design, seed=seed, unit_effect=unit_effect):
+        totals[s] = rng.poisson(lam.sum(axis=2)) + observed_sum
+    n_cat = len(design.categories)
+    return xr.DataArray(
+        totals.reshape(n_chain, n_draw, n_cat),
+        dims=(CHAIN, DRAW, CATEGORY),
+        coords={CHAIN: post[CHAIN].values, DRAW: post[DRAW].values, CATEGORY: design.categories},
+        name="national_total",
+    )
+
+
+def unit_counts(
+    idata: az.InferenceData, data: ExtentData, design: Design, *, seed: int, unit_effect: str = "normal"
+) -> xr.DataArray:
+    """Draws of every unit's known cases per category over each category's period: the observed count for a
+    searched cell, a posterior predictive count for every other.
+
+    Returns
+    -------
+    xarray.DataArray
+        Dims ``(chain, draw, category, unit)``.
+    """
+    post = idata.posterior
+    n_chain, n_draw = post.sizes[CHAIN], post.sizes[DRAW]
+    units = data.units.index
+    n_cat = len(design.categories)
+    observed = np.zeros((n_cat, len(units)))
+    observed[design.cell_category, units.get_indexer(data.counts["unit"])] = design.cases
+    out = np.empty((n_chain * n_draw, n_cat, len(units)))
+    for s, rng, lam in _predictive_blocks(idata, data, design, seed=seed, unit_effect=unit_effect):
+        out[s] = rng.poisson(lam) + observed[None]
+    return xr.DataArray(
+        out.reshape(n_chain, n_draw, n_cat, len(units)),
+        dims=(CHAIN, DRAW, CATEGORY, "unit"),
+        coords={CHAIN: post[CHAIN].values, DRAW: post[DRAW].values, CATEGORY: design.categories,
+                "unit": list(map(str, units))},
+        name="unit_cases",
+    )
+
+
+def _predictive_blocks(idata: az.InferenceData, data: ExtentData, design: Design, *, seed: int,
+                       unit_effect: str):
+    """Blocks of predictive means: yields ``(draw slice, the block's random stream, means)``, means of shape
+    (block draws, categories, units) over each category's period, zero for observed cells (gamma-mixed: a
+    Poisson draw of them is a negative binomial draw)."""
+    post = idata.posterior
+    n_chain, n_draw = post.sizes[CHAIN], post.sizes[DRAW]
     n_samples = n_chain * n_draw
 
     def flat(name, *dims):
@@ -81,9 +130,7 @@ def national_totals(
     # observed[c, unit] marks cells that are in the counts table
     observed = np.zeros((n_cat, len(units)), dtype=bool)
     observed[design.cell_category, units.index.get_indexer(data.counts["unit"])] = True
-    observed_sum = np.bincount(design.cell_category, weights=design.cases, minlength=n_cat)
 
-    totals = np.empty((n_samples, n_cat))
     never = ~is_searched
     n_never = int(never.sum())
     never_cv = cv[never]
@@ -109,13 +156,7 @@ def national_totals(
         with np.errstate(divide="ignore"):  # the likelihood's Poisson limit
             a = np.minimum(1.0 / np.expm1(specific_var[s] * scale**2), 1e10)[:, None, :]
         lam = mu * rng.gamma(shape=np.broadcast_to(a, mu.shape), scale=1.0) / a
-        totals[s] = rng.poisson(lam.sum(axis=2)) + observed_sum
-    return xr.DataArray(
-        totals.reshape(n_chain, n_draw, n_cat),
-        dims=(CHAIN, DRAW, CATEGORY),
-        coords={CHAIN: post[CHAIN].values, DRAW: post[DRAW].values, CATEGORY: design.categories},
-        name="national_total",
-    )
+        yield s, rng, lam
 
 
 def _size_scale(force_sd, specific_var, spread_slope, unit_lp) -> np.ndarray:

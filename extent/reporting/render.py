@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import jinja2
+import numpy as np
 import pandas as pd
 
 from extent import __version__
@@ -68,17 +69,36 @@ class Section:
     def html(self) -> str:
         parts = [f"<p>{html.escape(p)}</p>" for p in self.paragraphs]
         if self.table is not None:
-            parts.append(self.table.to_html(index=False, border=0, na_rep=""))
+            parts.append(display_frame(self.table).to_html(index=False, border=0, na_rep=""))
         return "\n".join(parts)
 
 
+def format_cell(value) -> str:
+    """A table cell as people read it: whole numbers with thousands separators (1,493, never ``1.49e+03``),
+    other numbers to four significant figures in positional notation, missing values empty."""
+    if value is None or (not isinstance(value, str) and pd.isna(value)):
+        return ""
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, float, np.integer, np.floating)):
+        return str(value)
+    x = float(value)
+    if x.is_integer():
+        return f"{x:,.0f}"
+    if abs(x) >= 100:
+        return f"{x:,.1f}"
+    return np.format_float_positional(x, precision=4, unique=False, fractional=False, trim="-")
+
+
+def display_frame(frame: pd.DataFrame) -> pd.DataFrame:
+    """``frame`` with every cell formatted by :func:`format_cell` (for Markdown and HTML alike)."""
+    return frame.astype(object).map(format_cell)
+
+
 def markdown_table(frame: pd.DataFrame) -> str:
-    """A pipe table of ``frame`` (no index)."""
+    """A pipe table of ``frame`` (no index), cells formatted by :func:`format_cell`."""
     cols = [str(c) for c in frame.columns]
     lines = ["| " + " | ".join(cols) + " |", "|" + "---|" * len(cols)]
-    for row in frame.itertuples(index=False):
-        lines.append("| " + " | ".join("" if pd.isna(v) else (f"{v:,.3g}" if isinstance(v, float) else str(v))
-                                       for v in row) + " |")
+    for row in display_frame(frame).itertuples(index=False):
+        lines.append("| " + " | ".join(row) + " |")
     return "\n".join(lines)
 
 
@@ -154,8 +174,10 @@ def write_report(
     cite_unconverged: bool = False,
     disclosure: DisclosureRule | None = DisclosureRule(),
     keep_counts: bool = False,
+    claims: pd.DataFrame | None = None,
 ) -> dict[str, Path]:
-    """Write ``report.md``, ``report.html``, ``forest.png``, ``estimates.csv`` (and ``fit.nc``) into ``out_dir``.
+    """Write ``report.md``, ``report.html``, ``forest.png``, ``estimates.csv`` (and ``fit.nc``, and ``claims.csv``
+    when ``claims`` is given: :func:`extent.reporting.claims.evaluate_claims`) into ``out_dir``.
 
     Disclosure control (:mod:`extent.disclosure`) is on by default: small per-unit counts are suppressed in
     every table, figures that would give them back are withheld (in the tables, the citable sentences, the plot
@@ -244,6 +266,10 @@ def write_report(
         protect_estimates(tidy, withheld, disclosure).to_csv(tmp / "estimates.csv", index=False)
         if save_fit:
             bayes.to_netcdf(tmp / "fit.nc", keep_counts=keep_counts)
+        if claims is not None:
+            from extent.reporting.claims import write_claims_csv
+
+            write_claims_csv(claims, tmp / "claims.csv")
         written = {f.stem if f.suffix != ".md" else "markdown": out_dir / f.name for f in sorted(tmp.iterdir())}
         follow_umask(tmp)
         _swap_in(tmp, out_dir)
@@ -252,7 +278,7 @@ def write_report(
     return written
 
 
-REPORT_FILES = frozenset({"report.md", "report.html", "forest.png", "estimates.csv", "fit.nc"})
+REPORT_FILES = frozenset({"report.md", "report.html", "forest.png", "estimates.csv", "fit.nc", "claims.csv"})
 """What a report folder holds; a folder with anything else is not replaced whole (see :func:`_swap_in`)."""
 TMP_SUFFIX = ".extent-tmp"
 STALE_SECONDS = 3600

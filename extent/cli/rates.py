@@ -1,0 +1,103 @@
+"""``extent proportion``, ``extent compare`` and ``extent trend``: the claims' models on the user's own tables."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+from rich.table import Table
+
+from extent.cli.app import app, console, flag, handle_errors
+from extent.cli.output import check_level, check_output_file, write_csv
+from extent.constants import CI_LEVEL
+from extent.data.io import read_csv
+from extent.estimators import BinomialProportion, CountTrend, PooledProportion, RateComparison
+from extent.exceptions import ConfigError
+from extent.inference import SamplerConfig
+from extent.measure_result import MeasureResult, for_csv, format_measure
+from extent.models.rates import SMALL_MODEL_DRAWS
+
+
+def _show(result: MeasureResult, level: float, title: str) -> None:
+    table = Table(title=title)
+    for col in ("quantity", "observed", "estimate", f"{level:.0%} interval"):
+        table.add_column(col, justify="left" if col == "quantity" else "right")
+    for r in result.table(level).itertuples(index=False):
+        table.add_row(r.quantity, format_measure(r.observed, r.scale), format_measure(r.estimate, r.scale),
+                      f"{format_measure(r.lower, r.scale)} to {format_measure(r.upper, r.scale)}")
+    console.print(table)
+    if result.diagnostics is not None:
+        console.print(f"Diagnostics: {result.diagnostics}")
+
+
+def _finish(result: MeasureResult, level: float, out: Path | None, title: str) -> None:
+    _show(result, level, title)
+    if out is not None:
+        write_csv(for_csv(result.table(level)), out)
+        console.print(f"Wrote {out}")
+
+
+def _sampler(seed: int, draws: int, tune: int) -> SamplerConfig:
+    return SamplerConfig(random_seed=seed, draws=draws, tune=tune, progressbar=console.is_terminal)
+
+
+@app.command(epilog="Example: extent proportion --table shares.csv --combined all --out shares-estimates.csv")
+@handle_errors
+def proportion(
+    table: Path = typer.Option(..., "--table", help="CSV: unit, successes, trials[, population]."),
+    pooled: bool = flag(False, "--pooled/--no-pooled", "Partially pool the rows' shares (MCMC)."),
+    combined: str | None = typer.Option(None, "--combined", help="Add a row of all rows together, so labelled."),
+    level: float = typer.Option(CI_LEVEL, "--level", help="Central credible interval probability."),
+    seed: int = typer.Option(SamplerConfig.random_seed, "--seed", help="Random seed (same seed, same numbers)."),
+    draws: int = typer.Option(SMALL_MODEL_DRAWS, "--draws", help="Posterior draws per chain (--pooled)."),
+    tune: int = typer.Option(SMALL_MODEL_DRAWS, "--tune", help="Tuning steps per chain (--pooled)."),
+    out: Path | None = typer.Option(None, "--out", help="Write the tidy CSV here."),
+) -> None:
+    """Shares with known denominators, with intervals (finite-population corrected with a population column)."""
+    check_level(level)
+    check_output_file(out, "--out", inputs=(table,))
+    if pooled and combined:
+        raise ConfigError("--combined is for the unpooled shares; --pooled reports the typical share instead")
+    frame = read_csv(table)
+    result = (PooledProportion(sampler=_sampler(seed, draws, tune)).fit(frame, source=str(table)) if pooled
+              else BinomialProportion(seed=seed, combined=combined).fit(frame, source=str(table)))
+    _finish(result, level, out, f"Shares: {table.name}")
+
+
+@app.command(epilog="Example: extent compare --table rates.csv --out comparison.csv")
+@handle_errors
+def compare(
+    table: Path = typer.Option(..., "--table", help="CSV of two rows: unit, events, and trials or exposure."),
+    level: float = typer.Option(CI_LEVEL, "--level", help="Central credible interval probability."),
+    seed: int = typer.Option(SamplerConfig.random_seed, "--seed", help="Random seed (same seed, same numbers)."),
+    out: Path | None = typer.Option(None, "--out", help="Write the tidy CSV here."),
+) -> None:
+    """Compare two rates: ratio and difference with intervals, and the probability that the first is higher."""
+    check_level(level)
+    check_output_file(out, "--out", inputs=(table,))
+    result = RateComparison(seed=seed).fit(read_csv(table), source=str(table))
+    _finish(result, level, out, f"Rates: {table.name}")
+    first, second = result.settings["first"], result.settings["second"]
+    console.print(f"P({first} > {second}) = {result.prob_above('difference', 0):.3f}")
+
+
+@app.command(epilog="Example: extent trend --series series.csv --out trend.csv")
+@handle_errors
+def trend(
+    series: Path = typer.Option(..., "--series", help="CSV: year, count[, exposure, unit]."),
+    family: str = typer.Option("negative_binomial", "--family", help="negative_binomial, poisson or lognormal."),
+    horizon: int = typer.Option(1, "--horizon", help="Years ahead of the last for the projection."),
+    level: float = typer.Option(CI_LEVEL, "--level", help="Central credible interval probability."),
+    seed: int = typer.Option(SamplerConfig.random_seed, "--seed", help="Random seed (same seed, same numbers)."),
+    draws: int = typer.Option(SMALL_MODEL_DRAWS, "--draws", help="Posterior draws per chain."),
+    tune: int = typer.Option(SMALL_MODEL_DRAWS, "--tune", help="Tuning steps per chain."),
+    out: Path | None = typer.Option(None, "--out", help="Write the tidy CSV here."),
+) -> None:
+    """Annual growth, fitted yearly rates and a projection of a count series with part-year exposure."""
+    check_level(level)
+    check_output_file(out, "--out", inputs=(series,))
+    estimator = CountTrend(family=family, horizon=horizon, sampler=_sampler(seed, draws, tune))
+    frame = read_csv(series)
+    with console.status("Sampling the trend model..."):
+        result = estimator.fit(frame, source=str(series))
+    _finish(result, level, out, f"Trend: {series.name}")
