@@ -18,6 +18,7 @@ from extent.constants import CATEGORY, CHAIN, CI_LEVEL, DRAW, ESTIMANDS, TIDY_CO
 from extent.data import ExtentData
 from extent.exceptions import ConfigError, ExtentError
 from extent.inference.diagnostics import Diagnostics
+from extent.inference.summary import parameter_summary
 
 ESTIMAND_LABELS = {"total": "in total", "per_annum": "per annum", "per_unit_per_annum": "per force per annum"}
 
@@ -160,25 +161,7 @@ class ExtentResult:
         post = self.idata.posterior
         names = [v for v in ("log_rate", "log_mean_rate", "force_sd", "dispersion", "spread_slope", "type_effect")
                  if v in post]
-        lo, hi = (1 - level) / 2, (1 + level) / 2
-        stats = {
-            "mean": post[names].mean(("chain", "draw")),
-            "sd": post[names].std(("chain", "draw")),
-            "median": post[names].median(("chain", "draw")),
-            f"eti_{lo:.1%}": post[names].quantile(lo, ("chain", "draw")).drop_vars("quantile"),
-            f"eti_{hi:.1%}": post[names].quantile(hi, ("chain", "draw")).drop_vars("quantile"),
-            "ess_bulk": az.ess(post[names], method="bulk"),
-            "ess_tail": az.ess(post[names], method="tail"),
-            "r_hat": az.rhat(post[names]),
-        }
-        rows = {}
-        for name in names:
-            da = post[name]
-            extra = [d for d in da.dims if d not in ("chain", "draw")]
-            labels = [name] if not extra else [f"{name}[{v}]" for v in da[extra[0]].values]
-            for i, label in enumerate(labels):
-                rows[label] = {k: float(np.ravel(v[name].values)[i]) for k, v in stats.items()}
-        return pd.DataFrame.from_dict(rows, orient="index")
+        return parameter_summary(post, names, level)
 
     # -- persistence --------------------------------------------------------------------------------------
     def to_netcdf(self, path: str | Path) -> Path:
