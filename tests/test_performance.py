@@ -244,9 +244,17 @@ def test_refused_fast_path_uses_the_public_compile_and_says_so_once(monkeypatch,
     with caplog.at_level(logging.INFO, logger="extent.inference.cache"):
         assert cache.compile_nutpie(object(), var_names=["x"]) == "public"
         assert cache.compile_nutpie(object()) == "public"
-    assert calls == [{"backend": "numba", "var_names": ["x"]}, {"backend": "numba", "var_names": None}]
-    assert [r.getMessage() for r in caplog.records] == [
-        "extent: compiling with nutpie.compile_pymc_model, without the compile cache: EXTENT_NO_COMPILE_CACHE is set"]
+    assert calls[:2] == [{"backend": "numba", "var_names": ["x"]}, {"backend": "numba", "var_names": None}]
+    monkeypatch.delenv(cache.NO_CACHE_ENV)
+    monkeypatch.setitem(cache.TESTED_VERSIONS, "nutpie", ("0.1",))
+    with caplog.at_level(logging.INFO, logger="extent.inference.cache"):
+        for _ in range(2):
+            assert cache.compile_nutpie(object()) == "public"
+    assert [(r.levelname, r.getMessage()) for r in caplog.records] == [
+        ("INFO", "extent: compiling with nutpie.compile_pymc_model, without the compile cache: "
+                 "EXTENT_NO_COMPILE_CACHE is set"),
+        ("WARNING", "extent: compiling with nutpie.compile_pymc_model, without the compile cache: "
+                    "nutpie 0.16 is not a tested release series (0.1)")]
 
 
 @pytest.mark.sampling

@@ -44,6 +44,7 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import functools
 import gc
 import glob
 import hashlib
@@ -72,6 +73,7 @@ NO_CACHE_ENV = "EXTENT_NO_COMPILE_CACHE"
 _LOGGED: set[str] = set()
 
 
+@functools.lru_cache
 def _series(package: str) -> str:
     from importlib.metadata import version
 
@@ -89,10 +91,10 @@ def fast_path_refusal() -> str | None:
     return None
 
 
-def _log_once(message: str) -> None:
+def _log_once(message: str, level: int) -> None:
     if message not in _LOGGED:
         _LOGGED.add(message)
-        log.info(message)
+        log.log(level, message)
 
 
 def _numba_psi(op, node, **kwargs):
@@ -362,7 +364,9 @@ def compile_nutpie(model, *, var_names=None):
 
     refusal = fast_path_refusal()
     if refusal is not None:
-        _log_once(f"extent: compiling with nutpie.compile_pymc_model, without the compile cache: {refusal}")
+        # a warning (once) when the versions refuse it: every process then compiles for 10-20 s more
+        level = logging.INFO if refusal.startswith(NO_CACHE_ENV) else logging.WARNING
+        _log_once(f"extent: compiling with nutpie.compile_pymc_model, without the compile cache: {refusal}", level)
         with compile_scope(psi=False):
             return nutpie.compile_pymc_model(model, backend="numba", var_names=var_names)
     error = None
