@@ -18,13 +18,14 @@ from extent.constants import CATEGORY, CHAIN, CI_LEVEL, DRAW, ESTIMANDS, TIDY_CO
 from extent.data import ExtentData
 from extent.exceptions import ConfigError, ConvergenceError, ExtentError
 from extent.inference.diagnostics import Diagnostics
+from extent.inference.summary import parameter_summary
 
 ESTIMAND_LABELS = {"total": "in total", "per_annum": "per annum", "per_unit_per_annum": "per force per annum"}
 
 
 @dataclass(frozen=True)
 class Interval:
-    """A point estimate (posterior median) with a central credible interval."""
+    """A point estimate (the median of the draws unless the estimator declares another) with a central interval."""
 
     category: str
     estimand: str
@@ -81,23 +82,36 @@ class ExtentResult:
         return [str(c) for c in self.national[CATEGORY].values]
 
     @property
+    def interval_kind(self) -> str:
+        """What the intervals are: ``"credible"`` (posterior draws) unless the estimator's settings declare
+        another ``interval_kind`` (``"bootstrap"``)."""
+        return str(self.settings.get("interval_kind", "credible"))
+
+    @property
     def converged(self) -> bool:
         """True for point estimators and for Bayesian fits that pass every diagnostic check."""
         return self.diagnostics is None or self.diagnostics.converged
 
     def draws(self, estimand: str = "total") -> xr.DataArray:
         """National draws of ``estimand`` (``total``, ``per_annum`` or ``per_unit_per_annum``)."""
+        return self._per_estimand(self.national, estimand)
+
+    def _per_estimand(self, totals: xr.DataArray, estimand: str) -> xr.DataArray:
         if estimand not in ESTIMANDS:
             raise ConfigError(f"estimand must be one of {ESTIMANDS}, got {estimand!r}")
         years = xr.DataArray([self.data.years(c) for c in self.categories], dims=CATEGORY,
                              coords={CATEGORY: self.categories})
         if estimand == "total":
-            return self.national
-        per_annum = self.national / years
+            return totals
+        per_annum = totals / years
         return per_annum if estimand == "per_annum" else per_annum / self.data.n_units
 
     def interval(self, category: str, estimand: str = "per_annum", level: float = CI_LEVEL) -> Interval:
-        """Posterior median and central interval of one national estimand."""
+        """Point estimate and central interval of one national estimand.
+
+        The estimate is the median of the draws, or, where the settings declare ``point_estimate: "plug_in"``
+        (the GLM bootstrap), the estimator's plug-in national total ``settings["plug_in"]``.
+        """
         level = _check_level(level)
         if category not in self.categories:
             raise ConfigError(f"unknown category {category!r}; known: {', '.join(self.categories)}")
@@ -105,6 +119,10 @@ class ExtentResult:
         if x.size == 1:
             return Interval(category, estimand, float(x[0]), np.nan, np.nan, level)
         lo, med, hi = np.quantile(x, [(1 - level) / 2, 0.5, (1 + level) / 2])
+        if self.settings.get("point_estimate") == "plug_in":
+            plug_in = xr.DataArray([self.settings["plug_in"][c] for c in self.categories], dims=CATEGORY,
+                                   coords={CATEGORY: self.categories})
+            med = self._per_estimand(plug_in, estimand).sel({CATEGORY: category})
         return Interval(category, estimand, float(med), float(lo), float(hi), level)
 
     def national_extent(self, level: float = CI_LEVEL) -> pd.DataFrame:
@@ -174,7 +192,7 @@ class ExtentResult:
                     f"({self.estimator} estimate, no interval).")
         text = (
             f"{label}: about {iv.estimate:,.{digits}f} known cases {ESTIMAND_LABELS[estimand]} nationally "
-            f"({level:.0%} credible interval {iv.lower:,.{digits}f} to {iv.upper:,.{digits}f})"
+            f"({level:.0%} {self.interval_kind} interval {iv.lower:,.{digits}f} to {iv.upper:,.{digits}f})"
         )
         return text + (unconverged_warning(reasons) if reasons else "") + "."
 
@@ -187,25 +205,7 @@ class ExtentResult:
         post = self.idata.posterior
         names = [v for v in ("log_rate", "log_mean_rate", "force_sd", "dispersion", "spread_slope", "type_effect")
                  if v in post]
-        lo, hi = (1 - level) / 2, (1 + level) / 2
-        stats = {
-            "mean": post[names].mean(("chain", "draw")),
-            "sd": post[names].std(("chain", "draw")),
-            "median": post[names].median(("chain", "draw")),
-            f"eti_{lo:.1%}": post[names].quantile(lo, ("chain", "draw")).drop_vars("quantile"),
-            f"eti_{hi:.1%}": post[names].quantile(hi, ("chain", "draw")).drop_vars("quantile"),
-            "ess_bulk": az.ess(post[names], method="bulk"),
-            "ess_tail": az.ess(post[names], method="tail"),
-            "r_hat": az.rhat(post[names]),
-        }
-        rows = {}
-        for name in names:
-            da = post[name]
-            extra = [d for d in da.dims if d not in ("chain", "draw")]
-            labels = [name] if not extra else [f"{name}[{v}]" for v in da[extra[0]].values]
-            for i, label in enumerate(labels):
-                rows[label] = {k: float(np.ravel(v[name].values)[i]) for k, v in stats.items()}
-        return pd.DataFrame.from_dict(rows, orient="index")
+        return parameter_summary(post, names, level)
 
     # -- persistence --------------------------------------------------------------------------------------
     def to_netcdf(self, path: str | Path, *, keep_counts: bool = False) -> Path:

@@ -17,6 +17,7 @@ from extent.constants import CI_LEVEL, CONVERGENCE_COLUMNS, ESTIMANDS
 from extent.data.survey import SurveyData
 from extent.exceptions import ConfigError, ConvergenceError, ExtentError
 from extent.inference.diagnostics import Diagnostics
+from extent.inference.summary import parameter_summary
 from extent.results import ESTIMAND_LABELS, read_netcdf, unconverged_warning, write_netcdf
 
 SURVEY_COLUMNS = ["mechanism", "estimand", "estimate", "lower", "upper", "level", *CONVERGENCE_COLUMNS]
@@ -144,12 +145,9 @@ class SurveyResult:
         return float(self.idata.posterior["response_prob"].mean())
 
     def summary(self, level: float = CI_LEVEL) -> pd.DataFrame:
-        """Parameter table: mean, sd, central interval (``eti_`` columns), ESS and R-hat."""
+        """Parameter table: mean, sd, median, equal-tailed interval (``eti_`` columns), ESS and R-hat."""
         level = _check_level(level)
-        names = [v for v in PARAMETERS if v in self.idata.posterior]
-        return az.summary(self.idata, var_names=names, hdi_prob=level, kind="all", stat_focus="mean",
-                          fmt="wide", round_to="none").rename(
-            columns=lambda c: c.replace("hdi_", "eti_") if c.startswith("hdi_") else c)
+        return parameter_summary(self.idata.posterior, [v for v in PARAMETERS if v in self.idata.posterior], level)
 
     def to_netcdf(self, path: str | Path) -> Path:
         """Save posterior, national draws, survey data and settings to one netCDF file (atomically)."""

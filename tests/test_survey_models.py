@@ -240,6 +240,30 @@ def test_survey_result_tidy_table(small, tmp_path):
     assert saved["fit_data_survey"]["returned"].values[0] == 3.0
 
 
+def test_survey_summary_intervals_are_equal_tailed_quantiles(small):
+    """On skewed draws a highest-density interval sits far from the 5% and 95% quantiles: the ``eti_`` columns
+    are the quantiles (they once held HDI bounds, 0.0003 where the 5% quantile was 0.052)."""
+    import xarray as xr
+
+    from extent.inference import Diagnostics
+
+    rng = np.random.default_rng(7)
+    unit_sd = rng.exponential(1.0, size=(2, 2000))
+    rate_coef = rng.lognormal(0.0, 1.0, size=(2, 2000, 2))
+    idata = az.from_dict(posterior={"unit_sd": unit_sd, "rate_coef": rate_coef}, dims={"rate_coef": ["covariate"]},
+                         coords={"covariate": ["x1", "x2"]})
+    res = SurveyResult(mechanism="mar", data=small, national=xr.DataArray(np.ones((2, 2000)), dims=("chain", "draw")),
+                       years=4.0, idata=idata, diagnostics=Diagnostics(1.0, 500, 500, 0, 2000, 2))
+    s = res.summary(0.9)
+    assert list(s.columns) == ["mean", "sd", "median", "eti_5.0%", "eti_95.0%", "ess_bulk", "ess_tail", "r_hat"]
+    assert list(s.index) == ["unit_sd", "rate_coef[x1]", "rate_coef[x2]"]
+    for label, draws in [("unit_sd", unit_sd), ("rate_coef[x1]", rate_coef[..., 0]), ("rate_coef[x2]", rate_coef[..., 1])]:
+        lo, med, hi = np.quantile(draws, [0.05, 0.5, 0.95])
+        assert s.loc[label, ["eti_5.0%", "median", "eti_95.0%"]].tolist() == pytest.approx([lo, med, hi])
+    hdi_lo = float(az.hdi(unit_sd.ravel(), hdi_prob=0.9)[0])
+    assert s.loc["unit_sd", "eti_5.0%"] > hdi_lo + 0.03  # the 5% quantile (about 0.05), not the HDI's bound (~0)
+
+
 def test_survey_result_netcdf_round_trip(tmp_path):
     import xarray as xr
 

@@ -192,7 +192,7 @@ def _fit_and_score(study, data, national: dict, fit_seed, boot_seed) -> tuple[li
             res = PoissonGLMBootstrap(n_boot=study.n_boot, random_seed=int(boot_seed.generate_state(1)[0])).fit(data)
             for c in res.categories:
                 draws = res.national.sel(category=c).values.ravel()
-                estimates.append(_interval_row(name, c, national[c], draws, res.settings["plug_in"][c],
+                estimates.append(_interval_row(name, c, national[c], draws, res.interval(c, "total").estimate,
                                                study.levels))
         else:
             sampler = study.sampler.with_(random_seed=int(fit_seed.generate_state(1)[0] % (2**31 - 2)))

@@ -10,6 +10,11 @@ are drawn from the fitted model (negative binomial with variance ``phi x mean``)
 prediction error ``delta* = new total - refitted prediction`` is recorded; the draws of the national total
 are ``observed + prediction - delta*``.
 
+The point estimate is the plug-in national total (observed cases plus the fitted prediction of the unsearched
+cells), the one the calibration studies score; the result declares it (``settings["point_estimate"]``) so
+that its tables and citation show it rather than the bootstrap median, and declares its intervals bootstrap
+intervals (``settings["interval_kind"]``), not credible intervals.
+
 The GLM has no force effect, so between-force variation enters only through ``phi``; with two or three
 searched forces it is estimated from a handful of cells. That is the point of the comparison.
 """
@@ -144,5 +149,7 @@ class PoissonGLMBootstrap:
             "phi": phi,
             "type_effect": bool(use_type),
             "plug_in": {c: float(observed_sum[j] + prediction[j]) for j, c in enumerate(categories)},
+            "point_estimate": "plug_in",
+            "interval_kind": "bootstrap",
         }
         return ExtentResult(estimator=self.name, data=data, national=national, settings=settings)

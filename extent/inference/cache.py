@@ -8,6 +8,18 @@ PyTensor's numba cache, keyed by the cache key of the PyTensor function it calls
 them from disk. Data enter through pointers in ``user_data``, never as compile-time constants, so models of
 the same structure share one cache entry and :meth:`CachedNutpieModel.with_data` swaps data without compiling.
 
+This fast path uses private parts of nutpie and PyTensor, so it is guarded:
+
+* it runs only when the installed nutpie and PyTensor are a release series in :data:`TESTED_VERSIONS` and
+  ``$EXTENT_NO_COMPILE_CACHE`` is not set; otherwise the public ``nutpie.compile_pymc_model`` compiles (one
+  log message per process says why);
+* any error in it (an unreadable cache entry included) drops the cache files named in the error, compiles
+  once more (rebuilding them), and then falls back to ``nutpie.compile_pymc_model`` with PyTensor's disk
+  cache off. Numba writes every entry to a temporary file and renames it, so a killed run leaves no half
+  entry, only a stray temporary file;
+* what it changes in PyTensor (numba fast-math off, the native digamma below) holds only during the compile:
+  :func:`compile_scope` restores both for the rest of the process.
+
 Two levels of cache:
 
 * on disk, under PyTensor's ``base_compiledir`` (``~/.pytensor`` unless ``PYTENSOR_FLAGS`` says otherwise):
@@ -17,8 +29,8 @@ Two levels of cache:
 
 PyTensor 2.38 has no numba implementation of the digamma function (``Psi``, in the gradient of the negative
 binomial): it falls back to an object-mode call per element, which numba cannot cache and which makes the
-whole log density uncacheable. :func:`register_numba_psi` supplies a native one (asymptotic series after
-upward recurrence, absolute error below 1e-13).
+whole log density uncacheable. :func:`native_psi` supplies a native one (asymptotic series after upward
+recurrence, absolute error below 1e-13) for the duration of a compile.
 
 Falls back to plain ``nutpie.compile_pymc_model`` when PyTensor still gives no cache key.
 
@@ -30,8 +42,14 @@ same seed gave different draws cold and warm (last-bit differences in the gradie
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
+import functools
+import gc
+import glob
 import hashlib
+import logging
+import os
 import threading
 import warnings
 from collections import OrderedDict
@@ -44,43 +62,124 @@ _MEMORY: OrderedDict[Hashable, object] = OrderedDict()
 _MEMORY_SIZE = 8
 _LOCK = threading.Lock()
 
+log = logging.getLogger(__name__)
 
-_PSI_REGISTERED = False
+TESTED_VERSIONS: dict[str, tuple[str, ...]] = {"nutpie": ("0.16",), "pytensor": ("2.38",)}
+"""Release series (major.minor) of the packages whose internals the fast path was tested on."""
+
+NO_CACHE_ENV = "EXTENT_NO_COMPILE_CACHE"
+"""Set to 1 (or any value but 0/false/no) to compile with the public ``nutpie.compile_pymc_model`` only."""
+
+_LOGGED: set[str] = set()
 
 
-def register_numba_psi() -> None:
-    """Give PyTensor's numba backend a native, cacheable digamma (idempotent)."""
-    global _PSI_REGISTERED
-    if _PSI_REGISTERED:
-        return
+@functools.lru_cache
+def _series(package: str) -> str:
+    from importlib.metadata import version
+
+    return ".".join(version(package).split(".")[:2])
+
+
+def fast_path_refusal() -> str | None:
+    """Why the fast path is not taken in this process (``None`` when it is)."""
+    if os.environ.get(NO_CACHE_ENV, "").strip().lower() not in ("", "0", "false", "no"):
+        return f"{NO_CACHE_ENV} is set"
+    for package, series in TESTED_VERSIONS.items():
+        found = _series(package)
+        if found not in series:
+            return f"{package} {found} is not a tested release series ({', '.join(series)})"
+    return None
+
+
+def _log_once(message: str, level: int) -> None:
+    if message not in _LOGGED:
+        _LOGGED.add(message)
+        log.log(level, message)
+
+
+def _numba_psi(op, node, **kwargs):
     import math
 
     from pytensor.link.numba.dispatch import basic as numba_basic
-    from pytensor.link.numba.dispatch.basic import register_funcify_and_cache_key
     from pytensor.link.numba.dispatch.scalar import scalar_op_cache_key
+
+    @numba_basic.numba_njit
+    def psi(x):
+        x = float(x)
+        if x <= 0.0 and x == math.floor(x):
+            return math.nan
+        result = 0.0
+        if x < 0.0:  # reflection: psi(1 - x) - psi(x) = pi / tan(pi x)
+            result = -math.pi / math.tan(math.pi * x)
+            x = 1.0 - x
+        while x < 10.0:
+            result -= 1.0 / x
+            x += 1.0
+        f = 1.0 / (x * x)
+        tail = f * (-1.0 / 12 + f * (1.0 / 120 + f * (-1.0 / 252 + f * (1.0 / 240 + f * (-1.0 / 132)))))
+        return result + math.log(x) - 0.5 / x + tail
+
+    return psi, scalar_op_cache_key(op, cache_version="extent-1")
+
+
+def _numba_psi_legacy(*args, **kwargs):
+    return _numba_psi(*args, **kwargs)[0]
+
+
+_PSI_LOCK = threading.Lock()
+_PSI_DEPTH = 0
+_PSI_SAVED: list = []
+
+
+def _psi_dispatchers():
+    from pytensor.link.numba.dispatch.basic import numba_funcify, numba_funcify_and_cache_key
+
+    return ((numba_funcify_and_cache_key, _numba_psi), (numba_funcify, _numba_psi_legacy))
+
+
+def _restore_registration(dispatcher, op_type, previous) -> None:
+    if previous is not None:
+        dispatcher.register(op_type)(previous)
+        return
+    # functools.singledispatch has no unregister: delete from the dict behind its read-only registry view
+    (registry,) = (d for d in gc.get_referents(dispatcher.registry) if isinstance(d, dict))
+    registry.pop(op_type, None)
+    dispatcher._clear_cache()
+
+
+@contextlib.contextmanager
+def native_psi():
+    """Give PyTensor's numba backend a native, cacheable digamma while inside (re-entrant, thread-safe)."""
+    global _PSI_DEPTH
     from pytensor.scalar.math import Psi
 
-    @register_funcify_and_cache_key(Psi)
-    def numba_funcify_Psi(op, node, **kwargs):
-        @numba_basic.numba_njit
-        def psi(x):
-            x = float(x)
-            if x <= 0.0 and x == math.floor(x):
-                return math.nan
-            result = 0.0
-            if x < 0.0:  # reflection: psi(1 - x) - psi(x) = pi / tan(pi x)
-                result = -math.pi / math.tan(math.pi * x)
-                x = 1.0 - x
-            while x < 10.0:
-                result -= 1.0 / x
-                x += 1.0
-            f = 1.0 / (x * x)
-            tail = f * (-1.0 / 12 + f * (1.0 / 120 + f * (-1.0 / 252 + f * (1.0 / 240 + f * (-1.0 / 132)))))
-            return result + math.log(x) - 0.5 / x + tail
+    with _PSI_LOCK:
+        if _PSI_DEPTH == 0:
+            _PSI_SAVED[:] = [(d, d.registry.get(Psi)) for d, _ in _psi_dispatchers()]
+            for dispatcher, impl in _psi_dispatchers():
+                dispatcher.register(Psi)(impl)
+        _PSI_DEPTH += 1
+    try:
+        yield
+    finally:
+        with _PSI_LOCK:
+            _PSI_DEPTH -= 1
+            if _PSI_DEPTH == 0:
+                for dispatcher, previous in _PSI_SAVED:
+                    _restore_registration(dispatcher, Psi, previous)
+                _PSI_SAVED.clear()
 
-        return psi, scalar_op_cache_key(op, cache_version="extent-1")
 
-    _PSI_REGISTERED = True
+@contextlib.contextmanager
+def compile_scope(*, psi: bool = True, disk_cache: bool = True):
+    """PyTensor settings for one compile: fast-math off, optionally the native digamma and no disk cache."""
+    import pytensor
+
+    flags = {"numba__fastmath": False} if hasattr(pytensor.config, "numba__fastmath") else {}
+    if not disk_cache:
+        flags["numba__cache"] = False
+    with pytensor.config.change_flags(**flags), (native_psi() if psi else contextlib.nullcontext()):
+        yield
 
 
 def _intrinsics():
@@ -258,12 +357,82 @@ def compile_nutpie(model, *, var_names=None):
     -------
     nutpie.compile_pymc.CompiledPyMCModel
         Accepted by ``nutpie.sample``; ``with_data(name=values)`` gives the same model with new data.
+        From the public ``nutpie.compile_pymc_model`` when the fast path is refused
+        (:func:`fast_path_refusal`) or fails twice.
     """
-    import pytensor
+    import nutpie
 
-    register_numba_psi()
-    with pytensor.config.change_flags(numba__fastmath=False):
-        return _compile_nutpie(model, var_names=var_names)
+    refusal = fast_path_refusal()
+    if refusal is not None:
+        # a warning (once) when the versions refuse it: every process then compiles for 10-20 s more
+        level = logging.INFO if refusal.startswith(NO_CACHE_ENV) else logging.WARNING
+        _log_once(f"extent: compiling with nutpie.compile_pymc_model, without the compile cache: {refusal}", level)
+        with compile_scope(psi=False):
+            return nutpie.compile_pymc_model(model, backend="numba", var_names=var_names)
+    error = None
+    for attempt in range(_ATTEMPTS):
+        try:
+            with compile_scope():
+                return _compile_nutpie(model, var_names=var_names)
+        except Exception as exc:  # noqa: BLE001 - any failure of the private path means a normal compile
+            error = exc
+        dropped = drop_cache_entries(error)
+        if not dropped:
+            break
+        log.warning("extent: dropped %d unreadable compile-cache files (%s: %s); rebuilding them",
+                    len(dropped), type(error).__name__, error)
+    log.warning("extent: the compile cache failed (%s: %s); compiling with nutpie.compile_pymc_model "
+                "without PyTensor's disk cache", type(error).__name__, error)
+    with compile_scope(disk_cache=False):
+        return nutpie.compile_pymc_model(model, backend="numba", var_names=var_names)
+
+
+_ATTEMPTS = 3
+
+
+def drop_cache_entries(error: BaseException) -> list[str]:
+    """Delete the numba cache files that ``error`` was raised while reading, and any other unreadable index.
+
+    Numba reads an entry through an index file (``.nbi``) and numbered data files (``.nbc``); the reader
+    that failed is found in the traceback (of ``error`` or the errors it was raised from). Its files are
+    removed, and so is every index in the same folder that does not unpickle, so that the next compile writes
+    them afresh. Returns the paths removed (none when the error did not come from reading the cache).
+    """
+    failed, seen = set(), set()
+    while error is not None and id(error) not in seen:
+        seen.add(id(error))
+        tb = error.__traceback__
+        while tb is not None:
+            reader = tb.tb_frame.f_locals.get("self")
+            index = getattr(reader, "_index_path", None)
+            if isinstance(index, str) and index.endswith(".nbi") and hasattr(reader, "_data_name_pattern"):
+                failed.add(index)
+            tb = tb.tb_next
+        error = error.__cause__ or error.__context__
+    folders = {os.path.dirname(index) for index in failed}
+    bad = failed | {index for folder in folders for index in glob.glob(os.path.join(glob.escape(folder), "*.nbi"))
+                    if not _index_readable(index)}
+    dropped = []
+    for index in sorted(bad):
+        for path in [index, *glob.glob(glob.escape(index[: -len(".nbi")]) + ".*.nbc")]:
+            with contextlib.suppress(FileNotFoundError):
+                os.remove(path)
+                dropped.append(path)
+    return dropped
+
+
+def _index_readable(path: str) -> bool:
+    import pickle
+
+    try:
+        with open(path, "rb") as f:
+            pickle.load(f)  # numba's version, then the pickled (stamp, overloads)
+            pickle.loads(f.read())
+    except FileNotFoundError:
+        return True
+    except Exception:  # noqa: BLE001 - whatever unpickling raises, the index is unusable
+        return False
+    return True
 
 
 def _compile_nutpie(model, *, var_names=None):

@@ -1,7 +1,8 @@
 """The one place that calls the NUTS samplers.
 
 ``nuts_sampler="nutpie"`` (the default) compiles the model with :func:`extent.inference.cache.compile_nutpie`
-(numba log density and C callbacks loaded from PyTensor's on-disk cache; nothing BLAS-dependent) and runs the
+(numba log density and C callbacks loaded from PyTensor's on-disk cache where the installed nutpie and
+PyTensor are tested releases, else nutpie's public ``compile_pymc_model``; nothing BLAS-dependent) and runs the
 chains in parallel threads of nutpie's Rust NUTS with its low-rank-modified mass matrix (at most
 :func:`sampler_threads` threads per fit). ``"pymc"`` runs PyMC's own NUTS on PyTensor's C backend, as
 before. On this project's benchmark (``benchmarks/run.py``) nutpie gives several times the effective samples
@@ -109,16 +110,17 @@ def _sample_nutpie(model, config, *, var_names, cache_key):
     import dataclasses
 
     import nutpie
-    from nutpie.compile_pymc import _prepare_dims_and_coords
 
-    from extent.inference.cache import compile_nutpie, compiled_for
+    from extent.inference.cache import compile_nutpie, compiled_for, fast_path_refusal
 
     def build():
         return compile_nutpie(model, var_names=var_names)
 
-    if cache_key is None:
+    if cache_key is None or fast_path_refusal() is not None:
         compiled = build()
     else:
+        from nutpie.compile_pymc import _prepare_dims_and_coords
+
         data = {v.name: np.asarray(v.get_value()) for v in model.data_vars}
         compiled = compiled_for((cache_key, tuple(var_names or ())), build, data)
         _, coords = _prepare_dims_and_coords(model, compiled.shape_info)
