@@ -251,6 +251,8 @@ class TippingPoint:
         Grid values at which the conclusion holds.
     text : str
         One sentence.
+    unconverged : tuple of float
+        Grid values whose fit has not converged: when any, the tipping point is not reliable and ``text`` says so.
     """
 
     parameter: str
@@ -259,6 +261,12 @@ class TippingPoint:
     value: float
     holds_at: tuple[float, ...]
     text: str
+    unconverged: tuple[float, ...] = ()
+
+    @property
+    def reliable(self) -> bool:
+        """Whether every fit of the grid converged."""
+        return not self.unconverged
 
 
 @dataclass(frozen=True, eq=False)
@@ -270,7 +278,8 @@ class Sensitivity:
     parameter : str
         ``selection`` (MNAR selection model, refitted at each value) or ``delta`` (pattern mixture).
     table : pandas.DataFrame
-        ``parameter, value, estimand, estimate, lower, upper, level``.
+        ``parameter, value, estimand, estimate, lower, upper, level, converged`` (``converged``: the grid fit's
+        diagnostics passed).
     reference : pandas.DataFrame
         Tidy rows (``mechanism, estimand, ...``) of the reference fits (MCAR, MAR) for comparison.
     level : float
@@ -309,8 +318,12 @@ class Sensitivity:
                     f"{value:.2f}; it flips at {name} = {value:.2f}.")
         if self.simulated:
             text += " (SIMULATED data.)"
+        bad = (tuple(float(v) for v in values[~t["converged"].to_numpy(bool)]) if "converged" in t else ())
+        if bad:
+            text = (f"UNRELIABLE: {len(bad)} of {len(values)} sensitivity fits have not converged ({name} = "
+                    f"{', '.join(f'{v:g}' for v in bad)}); do not cite this: " + text)
         return TippingPoint(parameter=name, threshold=float(threshold), estimand=estimand, value=value,
-                            holds_at=tuple(float(v) for v in values[holds]), text=text)
+                            holds_at=tuple(float(v) for v in values[holds]), text=text, unconverged=bad)
 
     def plot(self, *, estimand: str = "total", threshold: float | None = None, ax=None):
         """Estimate and interval against the parameter, with reference fits and an optional threshold."""

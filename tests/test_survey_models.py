@@ -370,3 +370,15 @@ def test_cli_survey_threshold_errors_exit_2(tmp_path, args, message):
     assert res.exit_code == 2
     assert message in " ".join(res.output.split())
     assert pd.read_csv(s)["unit"].tolist() == ["a", "b"]  # the input is untouched
+
+
+def test_tipping_point_is_unreliable_when_a_grid_fit_has_not_converged():
+    table = pd.DataFrame({"parameter": "selection", "value": [-1.0, 0.0, 1.0], "estimand": "per_annum",
+                          "estimate": [200.0, 150.0, 120.0], "lower": [90.0, 80.0, 70.0],
+                          "upper": [400.0, 250.0, 200.0], "level": 0.9, "converged": [True, False, True]})
+    s = Sensitivity(parameter="selection", table=table, reference=pd.DataFrame(columns=["mechanism", "estimand"]))
+    tp = s.tipping_point(300.0)
+    assert not tp.reliable and tp.unconverged == (0.0,)
+    assert tp.text.startswith("UNRELIABLE: 1 of 3 sensitivity fits have not converged (selection = 0); do not cite")
+    good = Sensitivity(parameter="selection", table=table.assign(converged=True), reference=s.reference)
+    assert good.tipping_point(300.0).reliable and "UNRELIABLE" not in good.tipping_point(300.0).text

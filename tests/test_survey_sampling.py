@@ -156,18 +156,24 @@ def test_cli_survey_threshold_prints_and_writes_the_tipping_point(tmp_path, mcar
     args = ["survey", "--units", str(u), "--survey", str(s), "--mechanism", "delta", "--cap", "10", "--years", "4",
             "--draws", "200", "--tune", "200", "--chains", "2", "--seed", "3"]
     # a threshold between the per-annum upper bounds at delta = 0 and delta = 2 flips inside the grid
-    res = CliRunner().invoke(app, [*args, "--threshold", "120", "--sensitivity-out", str(grid)])
+    # 200 draws: the fit is flagged unreliable, so the tipping point is printed only on request, marked
+    res = CliRunner().invoke(app, [*args, "--threshold", "120", "--sensitivity-out", str(grid), "--cite-unconverged"])
     assert res.exit_code == 0, res.output
     table = pd.read_csv(grid)
     assert table.columns.tolist() == ["mechanism", "parameter", "value", "estimand", "estimate", "lower", "upper",
-                                      "level", "threshold", "holds", "tipping_point", "conclusion"]
+                                      "level", "converged", "threshold", "holds", "tipping_point", "conclusion",
+                                      "reliable"]
+    assert (table["reliable"] == table["converged"].all()).all()
     assert set(table["mechanism"]) == {"delta"} and set(table["estimand"]) == {"per_annum"}
     assert table["value"].tolist() == [-0.5, 0.0, 0.5, 1.0, 1.5, 2.0]
     assert (table["holds"] == (table["upper"] < 120)).all()
     assert table["holds"].iloc[0] and not table["holds"].iloc[-1]  # upper bounds rise with delta
     value = float(table["tipping_point"].iloc[0])
     assert table.loc[table["holds"], "value"].max() < value < table.loc[~table["holds"], "value"].min()
-    assert "Tipping point (delta): 'fewer than 120 cases per annum' holds" in " ".join(res.output.split())
+    printed = " ".join(res.output.split())
+    assert not table["reliable"].any()
+    assert "Tipping point (delta): UNRELIABLE: 6 of 6 sensitivity fits have not converged" in printed
+    assert "do not cite this: 'fewer than 120 cases per annum' holds" in printed
     assert f"{value:.2f}" in res.output
 
 

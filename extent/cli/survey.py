@@ -74,7 +74,8 @@ def survey(
                               else fit.citation("per_annum", level, force=cite_unconverged)
                               for m, fit in fits.items()}, withheld, forced=cite_unconverged)
     if threshold is not None:
-        grid = pd.concat([_tipping(m, data, sampler, strict, level, threshold) for m in sensitive], ignore_index=True)
+        grid = pd.concat([_tipping(m, data, sampler, strict, level, threshold, cite_unconverged)
+                          for m in sensitive], ignore_index=True)
         if sensitivity_out is not None:
             write_csv(grid, sensitivity_out)
             console.print(f"Wrote {sensitivity_out}")
@@ -92,17 +93,24 @@ def _check_threshold(threshold: float | None, sensitive: list[str], sensitivity_
                           "sensitivity parameter (selection or delta)")
 
 
-def _tipping(mechanism: str, data, sampler, strict: bool, level: float, threshold: float) -> pd.DataFrame:
+def _tipping(mechanism: str, data, sampler, strict: bool, level: float, threshold: float,
+             cite_unconverged: bool) -> pd.DataFrame:
     """Sensitivity grid of one MNAR mechanism with the tipping point of 'fewer than threshold per annum'."""
     with console.status(f"Sensitivity analysis of the {mechanism} model..."):
         sens = SurveyEstimator(mechanism=mechanism, sampler=sampler, strict=strict).sensitivity(
             data, level=level, reference=())
     tp = sens.tipping_point(threshold, estimand="per_annum")
-    console.print(f"Tipping point ({mechanism}): {tp.text}", highlight=False)
+    if tp.reliable or cite_unconverged:
+        console.print(f"Tipping point ({mechanism}): {tp.text}", highlight=False)
+    else:
+        console.print(f"Tipping point ({mechanism}): WITHHELD: {len(tp.unconverged)} of "
+                      f"{sens.table['value'].nunique()} sensitivity fits have not converged. Rerun with more "
+                      "--tune/--draws or a higher --target-accept; --cite-unconverged prints it with a warning.",
+                      highlight=False)
     grid = sens.table[sens.table["estimand"] == "per_annum"].copy()
     grid.insert(0, "mechanism", mechanism)
     return grid.assign(threshold=threshold, holds=grid["upper"] < threshold, tipping_point=tp.value,
-                       conclusion=tp.text).reset_index(drop=True)
+                       conclusion=tp.text, reliable=tp.reliable).reset_index(drop=True)
 
 
 def _table(table: pd.DataFrame, *, title: str) -> Table:

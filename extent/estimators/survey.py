@@ -152,12 +152,12 @@ class SurveyEstimator:
                                   censored=self.censored).fit(survey)
             for i, v in enumerate(values):
                 draws = survey_totals(fit.idata, survey, seed=self.sampler.random_seed + 2 + i, delta=v).values
-                rows += _rows(parameter, v, draws.ravel(), survey, level)
+                rows += _rows(parameter, v, draws.ravel(), survey, level, fit.converged)
         else:
             for v in values:
                 fit = SurveyEstimator(mechanism="mnar", priors=self.priors, sampler=self.sampler,
                                       fixed={**self.fixed, "selection": v}, censored=self.censored).fit(survey)
-                rows += _rows(parameter, v, fit.draws("total"), survey, level)
+                rows += _rows(parameter, v, fit.draws("total"), survey, level, fit.converged)
         refs = [SurveyEstimator(mechanism=m, priors=self.priors, sampler=self.sampler, censored=self.censored)
                 .fit(survey).national_extent(level) for m in reference]
         ref = pd.concat(refs, ignore_index=True) if refs else pd.DataFrame(columns=["mechanism", "estimand"])
@@ -165,11 +165,12 @@ class SurveyEstimator:
                            simulated=survey.simulated)
 
 
-def _rows(parameter: str, value: float, total: np.ndarray, survey: SurveyData, level: float) -> list[dict]:
+def _rows(parameter: str, value: float, total: np.ndarray, survey: SurveyData, level: float,
+          converged: bool) -> list[dict]:
     scale = {"total": 1.0, "per_annum": survey.years, "per_unit_per_annum": survey.years * survey.n_units}
     out = []
     for estimand in ESTIMANDS:
         est, lo, hi = quantiles(total / scale[estimand], level)
         out.append({"parameter": parameter, "value": value, "estimand": estimand, "estimate": est, "lower": lo,
-                    "upper": hi, "level": level})
+                    "upper": hi, "level": level, "converged": converged})
     return out
