@@ -215,7 +215,7 @@ class ExtentResult:
         ----------
         path : str or Path
         keep_counts : bool
-            Store the raw per-unit counts (the data's ``cases`` and the posterior's ``observed_data``). By
+            Store the raw per-unit counts (the data's ``cases`` and the posterior's :data:`DATA_GROUPS`). By
             default they are withheld (disclosure control, :mod:`extent.disclosure`): the file keeps the units,
             the searched cells and everything needed to read the estimates, and loads with missing cases, which
             cannot be refitted.
@@ -223,8 +223,7 @@ class ExtentResult:
         path = Path(path)
         withheld = not keep_counts or self.data.counts_withheld
         data = self.data.withhold_counts() if withheld else self.data
-        groups = {} if self.idata is None else {g: self.idata[g] for g in self.idata.groups()
-                                                 if not (withheld and g == "observed_data")}
+        groups = stored_groups(self.idata, withhold=withheld)
         groups["predictions"] = self.national.to_dataset(name="national_total")
         units = data.units.reset_index()
         text = units.select_dtypes(exclude="number").columns
@@ -333,6 +332,18 @@ def _check_integrity(path: Path, result: ExtentResult, attrs: dict) -> None:
                if isinstance(stored[k], (int, float)) and isinstance(fresh[k], (int, float))):
             raise ExtentError(f"{path}: the stored diagnostics ({result.diagnostics}) are not those of the draws in "
                               f"the file ({again}); the file was modified")
+
+
+DATA_GROUPS = ("observed_data", "constant_data", "log_likelihood", "posterior_predictive")
+"""Groups of a posterior that hold the observed values or pointwise functions of them (PyMC's sampler mirrors
+each observation's ``pm.Data`` in ``constant_data``); a fit file withholding its counts stores none of them."""
+
+
+def stored_groups(idata: az.InferenceData | None, *, withhold: bool) -> dict[str, xr.Dataset]:
+    """The groups of ``idata`` a fit file stores: all of them, or without :data:`DATA_GROUPS` when ``withhold``."""
+    if idata is None:
+        return {}
+    return {g: idata[g] for g in idata.groups() if not (withhold and g in DATA_GROUPS)}
 
 
 def write_netcdf(idata: az.InferenceData, path: Path) -> Path:

@@ -18,7 +18,7 @@ from extent.data.survey import SurveyData
 from extent.exceptions import ConfigError, ConvergenceError, ExtentError
 from extent.inference.diagnostics import Diagnostics
 from extent.inference.summary import parameter_summary
-from extent.results import ESTIMAND_LABELS, read_netcdf, unconverged_warning, write_netcdf
+from extent.results import ESTIMAND_LABELS, read_netcdf, stored_groups, unconverged_warning, write_netcdf
 
 SURVEY_COLUMNS = ["mechanism", "estimand", "estimate", "lower", "upper", "level", *CONVERGENCE_COLUMNS]
 """Columns of the tidy table of ``extent survey``."""
@@ -149,15 +149,27 @@ class SurveyResult:
         level = _check_level(level)
         return parameter_summary(self.idata.posterior, [v for v in PARAMETERS if v in self.idata.posterior], level)
 
-    def to_netcdf(self, path: str | Path) -> Path:
-        """Save posterior, national draws, survey data and settings to one netCDF file (atomically)."""
+    def to_netcdf(self, path: str | Path, *, keep_counts: bool = False) -> Path:
+        """Save posterior, national draws, survey data and settings to one netCDF file (atomically).
+
+        Parameters
+        ----------
+        path : str or Path
+        keep_counts : bool
+            Store each unit's survey return (and, for a joint fit, its record-search count) with the posterior's
+            data groups (:data:`~extent.results.DATA_GROUPS`). By default they are withheld (disclosure
+            control, :mod:`extent.disclosure`): the file keeps the units, who responded, the caps and everything
+            needed to read the estimates, and loads with missing returns, which cannot be refitted.
+        """
         path = Path(path)
-        groups = {g: self.idata[g] for g in self.idata.groups()}
+        withheld = not keep_counts or self.data.returns_withheld
+        data = self.data.withhold_returns() if withheld else self.data
+        groups = stored_groups(self.idata, withhold=withheld)
         groups["predictions"] = self.national.rename("national_total").to_dataset()
-        units = self.data.units.reset_index()
+        units = data.units.reset_index()
         groups["fit_data_units"] = xr.Dataset.from_dataframe(
             units.astype({c: str for c in units.select_dtypes(exclude="number").columns}))
-        groups["fit_data_survey"] = xr.Dataset.from_dataframe(self.data.responses)
+        groups["fit_data_survey"] = xr.Dataset.from_dataframe(data.responses)
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             idata = az.InferenceData(**groups)
@@ -167,12 +179,13 @@ class SurveyResult:
             "extent_years": self.years,
             "extent_settings": json.dumps(self.settings, default=str),
             "extent_diagnostics": json.dumps(self.diagnostics.to_dict()),
-            "extent_data_name": self.data.name,
-            "extent_data_hash": self.data.hash(),
-            "extent_data_simulated": int(self.data.simulated),
-            "extent_data_notes": json.dumps(list(self.data.notes)),
-            "extent_survey_years": self.data.years,
-            "extent_survey_covariates": json.dumps(list(self.data.covariates)),
+            "extent_data_name": data.name,
+            "extent_data_hash": data.hash(),
+            "extent_counts": "withheld" if withheld else "kept",
+            "extent_data_simulated": int(data.simulated),
+            "extent_data_notes": json.dumps(list(data.notes)),
+            "extent_survey_years": data.years,
+            "extent_survey_covariates": json.dumps(list(data.covariates)),
             "extent_created_at": self.created_at,
         })
         return write_netcdf(idata, path)
@@ -184,19 +197,24 @@ class SurveyResult:
         Raises
         ------
         ExtentError
-            When the file is missing or is not a survey result of ``extent``.
+            When the file is missing, is not a survey result of ``extent``, or its survey data do not match its
+            stored data hash (a modified file).
         """
         path = Path(path)
         idata, attrs = read_netcdf(path)
         if attrs.get("extent_estimator") != "survey":
             raise ExtentError(f"{path}: not an extent survey result file (save one with SurveyResult.to_netcdf)")
+        data = _survey_data(idata, attrs, path)
+        if "extent_data_hash" in attrs and data.hash() != attrs["extent_data_hash"]:
+            raise ExtentError(f"{path}: the survey data in the file do not match its stored data hash (the file was "
+                              "modified)")
         fitted = {g: idata[g] for g in idata.groups() if g != "predictions" and not g.startswith("fit_data_")}
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             posterior = az.InferenceData(**fitted)
         return cls(
             mechanism=attrs["extent_mechanism"],
-            data=_survey_data(idata, attrs, path),
+            data=data,
             national=idata.predictions["national_total"].load(),
             years=float(attrs["extent_years"]),
             idata=posterior,
@@ -216,11 +234,18 @@ class SurveyResult:
 
 
 def _survey_data(idata: az.InferenceData, attrs: dict, path: Path) -> SurveyData:
-    """The fitted survey, rebuilt (and validated again) from the groups written by ``to_netcdf``."""
+    """The fitted survey, rebuilt (and validated again) from the groups written by ``to_netcdf``; returns may be
+    missing only where the file says they were withheld."""
     units = idata["fit_data_units"].to_dataframe().reset_index(drop=True)
     responses = idata["fit_data_survey"].to_dataframe().reset_index(drop=True)
     responses["cap"] = responses["cap"].where(np.isfinite(responses["cap"]))  # inf: uncapped
-    return SurveyData.from_frames(
+    withheld = attrs.get("extent_counts") == "withheld"
+    if withheld:
+        if responses["returned"].notna().any():
+            raise ExtentError(f"{path}: the file says its survey returns were withheld but it holds some (the file "
+                              "was modified)")
+        responses["returned"] = responses["returned"].where(responses["responded"] != 1, 0.0)
+    data = SurveyData.from_frames(
         units, responses,
         years=float(attrs.get("extent_survey_years", attrs["extent_years"])),
         covariates=json.loads(attrs.get("extent_survey_covariates", "null")),
@@ -230,6 +255,7 @@ def _survey_data(idata: az.InferenceData, attrs: dict, path: Path) -> SurveyData
         simulated=bool(int(attrs.get("extent_data_simulated", 0))),
         notes=tuple(json.loads(attrs.get("extent_data_notes", "[]"))),
     )
+    return data.withhold_returns() if withheld else data
 
 
 @dataclass(frozen=True)

@@ -1,4 +1,5 @@
-"""Disclosure control: the threshold rule, secondary suppression, and what a report folder publishes (no MCMC)."""
+"""Disclosure control: the threshold rule, secondary suppression, what a report folder publishes (no MCMC), and
+what a saved fit stores (one tiny survey fit)."""
 
 from __future__ import annotations
 
@@ -22,6 +23,7 @@ from extent.exceptions import ConfigError, DataValidationError, DisclosureWarnin
 from extent.reporting import write_report
 from extent.reporting.sections import report_sections
 from extent.results import ExtentResult
+from extent.survey_result import SurveyResult
 
 RULE = DisclosureRule()
 
@@ -315,3 +317,116 @@ def test_estimate_withholds_and_warns_on_a_one_unit_design(tmp_path, monkeypatch
                               "--no-disclosure-control"])
     assert res.exit_code == 0 and "WARNING: disclosure control is OFF" in " ".join(res.output.split())
     assert pd.read_csv(out)["estimate"].notna().all()
+
+
+# -- what a saved fit stores -----------------------------------------------------------------------------------
+RETURNS, RECORDS = (13, 27, 19), (41, 23)  # values found nowhere else in the file (coordinates aside)
+
+
+def _values_in_file(path, values) -> set[str]:
+    """Every variable of every group of the netCDF file (draws and coordinates aside) holding one of ``values``."""
+    import h5py
+
+    found = set()
+
+    def visit(name, obj):
+        group = name.split("/")[0]
+        if (isinstance(obj, h5py.Dataset) and group not in ("posterior", "sample_stats")
+                and not h5py.h5ds.is_scale(obj.id) and obj.dtype.kind in "iuf"
+                and np.isin(np.asarray(obj[()]), values).any()):
+            found.add(name)
+
+    with h5py.File(path, "r") as f:
+        f.visititems(visit)
+    return found
+
+
+@pytest.fixture(scope="module")
+def joint_fit():
+    """A tiny joint fit (survey returns and record-search counts), sampled with PyMC's NUTS as by default."""
+    from extent.data import SurveyData
+    from extent.estimators.survey import SurveyEstimator
+    from extent.inference import SamplerConfig
+
+    units = pd.DataFrame({"unit": list("abcd"), "population": [1e6, 2e6, 5e5, 1e6], "other": [1, 0, 1, 0]})
+    survey = pd.DataFrame({"unit": list("abcd"), "responded": [1, 0, 1, 1], "returned": [13, None, 27, 19]})
+    records = pd.DataFrame({"unit": ["a", "c"], "category": "x", "cases": RECORDS, "years": 4})
+    data = SurveyData.from_frames(units, survey, cap=30, years=4, name="tiny")
+    sampler = SamplerConfig(draws=50, tune=50, chains=2, random_seed=3, nuts_sampler="pymc")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # 50 draws do not converge; the file is what is tested
+        return SurveyEstimator(mechanism="mar", sampler=sampler).fit(
+            data, records=ExtentData.from_frames(units[["unit", "population"]], records), category="x")
+
+
+def test_survey_fit_file_withholds_every_return_by_default(joint_fit, tmp_path):
+    fit = joint_fit
+    assert {"observed_data", "constant_data"} <= set(fit.idata.groups())
+    kept = fit.to_netcdf(tmp_path / "kept.nc", keep_counts=True)
+    assert {n.split("/")[0] for n in _values_in_file(kept, [*RETURNS, *RECORDS])} == {
+        "fit_data_survey", "observed_data", "constant_data"}  # the check finds them where they are
+    path = fit.to_netcdf(tmp_path / "fit.nc")
+    assert _values_in_file(path, [*RETURNS, *RECORDS]) == set()
+    saved = az.from_netcdf(str(path))
+    assert not {"observed_data", "constant_data"} & set(saved.groups())
+    assert saved.fit_data_survey["returned"].isnull().all()
+    assert saved.fit_data_survey["responded"].values.tolist() == [1, 0, 1, 1]  # forces are public bodies
+    assert saved.predictions.attrs["extent_counts"] == "withheld"
+    assert saved.predictions.attrs["extent_data_hash"] == fit.data.withhold_returns().hash() != fit.data.hash()
+
+    back = SurveyResult.from_netcdf(path)
+    assert back.data.returns_withheld and not fit.data.returns_withheld
+    assert "returns withheld" in repr(back.data)
+    for estimand in ("total", "per_annum", "per_unit_per_annum"):
+        assert back.interval(estimand, 0.8) == fit.interval(estimand, 0.8)
+    pd.testing.assert_frame_equal(back.national_extent(), fit.national_extent())
+    assert back.response_rate() == fit.response_rate()
+    from extent.estimators.survey import SurveyEstimator
+
+    with pytest.raises(DataValidationError, match="survey returns were withheld"):
+        SurveyEstimator(mechanism="mcar").fit(back.data)
+    with pytest.raises(DataValidationError, match="survey returns were withheld"):
+        back.data.returned_total
+    assert back.to_netcdf(tmp_path / "again.nc", keep_counts=True) and _values_in_file(
+        tmp_path / "again.nc", [*RETURNS, *RECORDS]) == set()  # nothing to keep once withheld
+
+
+def test_survey_fit_file_keeps_returns_on_request_and_refuses_edits(joint_fit, tmp_path):
+    import h5py
+
+    from extent.exceptions import ExtentError
+
+    fit = joint_fit
+    back = SurveyResult.from_netcdf(fit.to_netcdf(tmp_path / "kept.nc", keep_counts=True))
+    pd.testing.assert_frame_equal(back.data.responses, fit.data.responses)
+    assert back.data.hash() == fit.data.hash()
+    assert back.idata.observed_data["cases"].values.tolist() == list(RECORDS)
+    assert back.idata.constant_data["returned_data"].values.tolist() == list(RETURNS)
+    np.testing.assert_array_equal(back.national.values, fit.national.values)
+    path = fit.to_netcdf(tmp_path / "fit.nc")
+    with h5py.File(path, "r+") as f:
+        f["fit_data_survey/returned"][0] = 13.0
+    with pytest.raises(ExtentError, match="says its survey returns were withheld but it holds some"):
+        SurveyResult.from_netcdf(path)
+    kept = fit.to_netcdf(tmp_path / "edited.nc", keep_counts=True)
+    with h5py.File(kept, "r+") as f:
+        f["fit_data_survey/returned"][0] = 14.0
+    with pytest.raises(ExtentError, match="do not match its stored data hash"):
+        SurveyResult.from_netcdf(kept)
+
+
+def test_model_fit_file_withholds_the_constant_data_too(tmp_path, rng):
+    """PyMC's sampler mirrors the observed counts in ``constant_data`` (``cases_data``); withheld files drop it."""
+    data = _design_data()
+    res = _model_like(data, rng)
+    cases = data.counts["cases"].to_numpy()
+    idata = az.from_dict(posterior={"x": rng.normal(size=(2, 200))}, observed_data={"cases": cases},
+                         constant_data={"cases_data": cases, "log_exposure": np.zeros(cases.size)})
+    res = ExtentResult("hierarchical", data, res.national, idata=idata)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # R-hat of the constant 'all' draws
+        path = res.to_netcdf(tmp_path / "fit.nc")
+        kept = res.to_netcdf(tmp_path / "kept.nc", keep_counts=True)
+    assert not {"observed_data", "constant_data"} & set(az.from_netcdf(str(path)).groups())
+    assert {"observed_data", "constant_data"} <= set(az.from_netcdf(str(kept)).groups())
+    assert ExtentResult.from_netcdf(path).data.counts_withheld

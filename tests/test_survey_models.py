@@ -232,12 +232,14 @@ def test_survey_result_tidy_table(small, tmp_path):
     assert res.prob_below(100.0, "per_annum") == pytest.approx(0.399)
     with pytest.raises(ConfigError, match="level must be in"):
         res.national_extent(1.5)
-    path = res.to_netcdf(Path(tmp_path) / "survey.nc")
+    path = res.to_netcdf(Path(tmp_path) / "survey.nc", keep_counts=True)
     saved = az.from_netcdf(str(path))
     assert saved.predictions.attrs["extent_mechanism"] == "mar"
     assert saved.predictions.attrs["extent_data_hash"] == small.hash()
     assert float(saved.predictions["national_total"].sum()) == pytest.approx(500500.0)
     assert saved["fit_data_survey"]["returned"].values[0] == 3.0
+    withheld = az.from_netcdf(str(res.to_netcdf(Path(tmp_path) / "withheld.nc")))
+    assert withheld["fit_data_survey"]["returned"].isnull().all()
 
 
 def test_survey_summary_intervals_are_equal_tailed_quantiles(small):
@@ -279,7 +281,7 @@ def test_survey_result_netcdf_round_trip(tmp_path):
     res = SurveyResult(mechanism="mnar", data=data, national=national, years=4.0, idata=idata,
                        diagnostics=Diagnostics(1.002, 812.0, 640.0, 1, 50, 2),
                        settings={"mechanism": "mnar", "fixed": {"selection": -1.0}})
-    back = SurveyResult.from_netcdf(res.to_netcdf(tmp_path / "fit.nc"))
+    back = SurveyResult.from_netcdf(res.to_netcdf(tmp_path / "fit.nc", keep_counts=True))
     assert back.mechanism == "mnar" and back.years == 4.0
     assert back.diagnostics == res.diagnostics
     assert back.settings == res.settings and back.created_at == res.created_at

@@ -10,7 +10,7 @@ population and ``type``.
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
@@ -150,6 +150,7 @@ class SurveyData:
     @property
     def at_cap(self) -> np.ndarray:
         """For each responder, whether its return is at the cap (right-censored)."""
+        self.require_returns()
         r = self.responses[self.responses["responded"] == 1]
         return (r["returned"] >= r["cap"]).to_numpy()
 
@@ -159,7 +160,24 @@ class SurveyData:
 
     @property
     def returned_total(self) -> int:
+        self.require_returns()
         return int(self.responses["returned"].sum())
+
+    @property
+    def returns_withheld(self) -> bool:
+        """Whether the responders' returns are missing: data loaded from a fit saved without them."""
+        r = self.responses
+        return bool(r.loc[r["responded"] == 1, "returned"].isna().any())
+
+    def require_returns(self) -> None:
+        """Refuse to fit (or total) a survey whose returns were withheld when the fit was saved."""
+        if self.returns_withheld:
+            raise DataValidationError([f"{self.name}: the per-unit survey returns were withheld when this fit was "
+                                       "saved (disclosure control); refit from the original survey"])
+
+    def withhold_returns(self) -> SurveyData:
+        """The same survey without its returns (missing), as a fit saved without raw counts stores it."""
+        return replace(self, responses=self.responses.assign(returned=np.nan))
 
     def covariate_matrix(self) -> pd.DataFrame:
         """Standardised covariates per unit (rows in units order).
@@ -192,10 +210,10 @@ class SurveyData:
 
     def __repr__(self) -> str:
         label = "SIMULATED " if self.simulated else ""
-        return (
-            f"SurveyData({label}{self.name!r}: {self.n_units} units, {self.n_surveyed} surveyed, "
-            f"{self.n_responded} responded, {self.returned_total} returned, {self.n_capped} at cap)"
-        )
+        returns = ("returns withheld" if self.returns_withheld else
+                   f"{self.returned_total} returned, {self.n_capped} at cap")
+        return (f"SurveyData({label}{self.name!r}: {self.n_units} units, {self.n_surveyed} surveyed, "
+                f"{self.n_responded} responded, {returns})")
 
 
 def _check_survey(units: pd.DataFrame, survey: pd.DataFrame, source: str, *, default_cap=None) -> None:

@@ -285,6 +285,7 @@ def build_survey_model(
     check_mechanism(mechanism)
     p = resolve_priors(DEFAULT_PRIORS, priors)
     fixed = _check_fixed(fixed, mechanism)
+    survey.require_returns()
     if survey.n_responded == 0:
         raise DataValidationError([f"{survey.name}: no unit responded; a survey model needs at least one return"])
     log_exposure = np.log(survey.units["population"].to_numpy(float) * survey.years / RATE_SCALE)
@@ -337,6 +338,8 @@ def build_joint_model(
     p = resolve_priors(DEFAULT_PRIORS, priors)
     fixed = _check_fixed(fixed, mechanism, extra=("survey_effect",))
     check_joint(records, survey, category)
+    survey.require_returns()
+    records.require_counts()
     searched = records.searched(category)
     cases = records.counts.loc[records.counts["category"] == category, "cases"].to_numpy(np.int64)
     log_pop = np.log(survey.units["population"].to_numpy(float) / RATE_SCALE)
@@ -417,6 +420,7 @@ def survey_totals(
     xarray.DataArray
         Dims ``(chain, draw)``, name ``national_total``.
     """
+    survey.require_returns()
     r = survey.responses.set_index("unit")
     resp = r[r["responded"] == 1]
     capped = resp[resp["returned"] >= resp["cap"]]
@@ -434,6 +438,7 @@ def joint_totals(
     Searched units contribute their counts; every other unit a predictive draw from its posterior rate (which
     the survey informs, censoring included); surveyed non-responders' rate is times ``exp(delta)``.
     """
+    records.require_counts()
     c = records.counts[records.counts["category"] == category]
     exact = dict(zip(c["unit"], c["cases"].astype(float)))
     r = survey.responses
