@@ -72,7 +72,6 @@ def main():
         out["target_accept"] = fit.settings["sampler"]["target_accept"]
     else:
         import pymc as pm
-
         from reference import fit_reference
 
         t = time.perf_counter()

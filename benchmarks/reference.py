@@ -33,7 +33,7 @@ def fit_reference(units: pd.DataFrame, counts: pd.DataFrame, *, draws=1000, tune
     years = counts["years"].to_numpy(float) if "years" in counts else np.ones(len(counts))
     exposure = np.log(units.loc[counts["unit"], "population"].to_numpy(float) * years / RATE_SCALE)
     has_type = "type" in units and units["type"].nunique() > 1
-    PRIORS = default_priors()  # noqa: N806 (the library's defaults)
+    PRIORS = default_priors()
     if has_type:
         ref = units["type"].value_counts().index[0]
         types = sorted(t for t in units["type"].unique() if t != ref)
@@ -41,7 +41,7 @@ def fit_reference(units: pd.DataFrame, counts: pd.DataFrame, *, draws=1000, tune
     coords = {"category": categories, "force": forces, "cell": np.arange(len(counts))}
     if has_type:
         coords["type"] = types
-    with pm.Model(coords=coords) as model:
+    with pm.Model(coords=coords):
         cases = pm.Data("cases_data", counts["cases"].to_numpy(), dims="cell")
         log_exposure = pm.Data("log_exposure", exposure, dims="cell")
         log_rate = PRIORS["log_rate"].create("log_rate", dims="category")

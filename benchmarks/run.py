@@ -198,7 +198,7 @@ def print_table(rows, report_label):
     print(f"\n(report = {report_label}; ratios are extent / reference in this run)")
     print(" | ".join(f"{c:>10}" for c in cols))
     for r in rows:
-        print(" | ".join(f"{str(r.get(c, '')):>10}" for c in cols))
+        print(" | ".join(f"{r.get(c, '')!s:>10}" for c in cols))
 
 
 if __name__ == "__main__":

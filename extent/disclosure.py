@@ -130,7 +130,7 @@ def _recoverable(v: np.ndarray, status: list[str], rule: DisclosureRule) -> bool
     rest = int(v.sum()) - int(sum(x for x, s in zip(v, status) if not s))
     n_primary = sum(s == PRIMARY for s in status)
     n_second = sum(s == SECOND for s in status)
-    for i, s in enumerate(status):
+    for s in status:
         if s != PRIMARY:
             continue
         k = n_primary - 1  # the other primary cells sum to [k low, k (t - 1)]; secondaries add 0 (if zeros are

@@ -204,9 +204,8 @@ def test_estimate_withholds_unconverged_sentences_unless_forced(csvs, tmp_path, 
 
 
 def test_strict_still_exits_3(csvs, monkeypatch):
-    from extent.exceptions import ConvergenceError
-
     import extent.estimators.hierarchical as hierarchical
+    from extent.exceptions import ConvergenceError
 
     def strict_fit(self, data):
         assert self.strict  # --strict reaches the estimator
@@ -281,7 +280,7 @@ def test_strict_takes_its_negative_form(csvs, monkeypatch):
     monkeypatch.setattr(hierarchical.HierarchicalExtent, "fit",
                         lambda self, data: (seen.append(self.strict), _unconverged_fit(data))[1])
     units, counts = csvs
-    for flag_, strict in (("--strict", True), ("--no-strict", False)):
+    for flag_ in ("--strict", "--no-strict"):
         res = runner.invoke(app, ["estimate", "--units", str(units), "--counts", str(counts), flag_,
                                   "--cite-unconverged"])
         assert res.exit_code == 0, res.output

@@ -32,9 +32,9 @@ RULE = DisclosureRule()
 @pytest.mark.parametrize("threshold", [3, 5, 10])
 def test_primary_suppression_is_below_the_threshold_and_not_zero(threshold):
     rule = DisclosureRule(threshold)
-    assert [n for n in range(0, 3 * threshold) if rule.is_small(n)] == list(range(1, threshold))
+    assert [n for n in range(3 * threshold) if rule.is_small(n)] == list(range(1, threshold))
     zeros = DisclosureRule(threshold, suppress_zeros=True)
-    assert [n for n in range(0, 3 * threshold) if zeros.is_small(n)] == list(range(0, threshold))
+    assert [n for n in range(3 * threshold) if zeros.is_small(n)] == list(range(threshold))
 
 
 def test_labels_are_ranges_that_never_show_one_value():
@@ -82,7 +82,7 @@ def _attack(values, status, total_shown, rule):
     hidden = [i for i, s in enumerate(status) if s]
     top = total + 1
     domains = [range(low, t) if status[i] == "primary" else
-               [v for v in range(0, top) if v >= t or (v == 0 and not rule.suppress_zeros)] for i in hidden]
+               [v for v in range(top) if v >= t or (v == 0 and not rule.suppress_zeros)] for i in hidden]
     feasible = {i: set() for i in hidden if status[i] == "primary"}
     published = sum(v for v, s in zip(values, status) if not s)
     for combo in itertools.product(*domains):
@@ -386,7 +386,7 @@ def test_survey_fit_file_withholds_every_return_by_default(joint_fit, tmp_path):
     with pytest.raises(DataValidationError, match="survey returns were withheld"):
         SurveyEstimator(mechanism="mcar").fit(back.data)
     with pytest.raises(DataValidationError, match="survey returns were withheld"):
-        back.data.returned_total
+        _ = back.data.returned_total
     assert back.to_netcdf(tmp_path / "again.nc", keep_counts=True) and _values_in_file(
         tmp_path / "again.nc", [*RETURNS, *RECORDS]) == set()  # nothing to keep once withheld
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import warnings
 
-
 import numpy as np
 import pandas as pd
 import pytest
@@ -137,8 +136,8 @@ def test_prior_sensitivity_widens_with_a_wider_spread_prior(report, fit):
 
 
 def test_extrapolation_warning_when_only_the_largest_units_are_searched(report):
-    from extent.exceptions import ExtrapolationWarning
     from extent.estimators.hierarchical import warn_extrapolation
+    from extent.exceptions import ExtrapolationWarning
     from extent.models import Design
 
     ungrouped = report.data.units.reset_index().drop(columns=["population_group", "population_group_cv"])

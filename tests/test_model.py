@@ -10,7 +10,7 @@ from extent.data import ExtentData
 from extent.estimators import HierarchicalExtent
 from extent.exceptions import ConfigError, DataValidationError, PriorConfigError
 from extent.models import DEFAULT_PRIORS, Design, build_extent_model
-from extent.priors import Prior, priors_from_json, priors_to_json
+from extent.priors import Prior
 
 
 def test_report_model_structure(report):

@@ -224,7 +224,7 @@ def test_a_replicate_uses_the_same_table_for_every_design_and_k(fake):
     study = ValidationStudy(datasets=("us_ucr_crime",), designs=("random", "largest"), ks=(2, 5), reps=3)
     tables = {}
     for t in range(study.n_tasks):
-        _, design, k, rep = study.task(t)
+        rep = study.task(t)[3]
         tables.setdefault(rep, set()).add(run_validation_task(study, t).estimates[0]["table"])
     assert all(len(v) == 1 for v in tables.values()) and len(set.union(*tables.values())) == 3
 

@@ -308,7 +308,7 @@ def _run_dask(study, todo, finish, *, client, scheduler, workers, retries, task)
             rep = rep_of[fut.key]
             try:
                 rec = fut.result()
-            except (Exception, asyncio.CancelledError) as err:  # the task's error, KilledWorker, a cancelled future
+            except (Exception, asyncio.CancelledError) as err:  # noqa: BLE001 - the task's error, KilledWorker, a cancelled future
                 finish(None, rep, f"{type(err).__name__}: {err}")
             else:
                 finish(rec, rep, None)

@@ -79,7 +79,7 @@ def _show_warning(message, category, filename, lineno, file=None, line=None):
         errors.print(f"warning: {message}", markup=False, highlight=False, soft_wrap=True)
 
 
-def flag(default: bool, decls: str, help: str):  # noqa: A002  (typer's name)
+def flag(default: bool, decls: str, help: str):
     """A boolean option as paired flags (``--x/--no-x``), shown without a value placeholder."""
     return typer.Option(default, decls, metavar="", help=help)
 

@@ -143,7 +143,7 @@ def _problems(cases: pd.DataFrame, frame: pd.DataFrame, source: str) -> list[str
             what = "is missing"
         elif check == "field_uniqueness":
             what = f"duplicate value {show(raw)}"
-        elif check.startswith("coerce_dtype") or check.startswith("dtype"):
+        elif check.startswith(("coerce_dtype", "dtype")):
             what = f"has the wrong type ({check})"
         elif check == "is empty":
             what = "is empty"

@@ -243,7 +243,7 @@ def _covariates(units: pd.DataFrame, survey: pd.DataFrame, chosen: list[str] | N
             text = frame[c].map(lambda v: v.strip() if isinstance(v, str) else v).replace("", np.nan)
             values = pd.to_numeric(text, errors="coerce")
             bad = np.flatnonzero(values.isna().to_numpy() & text.notna().to_numpy())
-            if bad.size and (strict or chosen is not None and c in chosen):
+            if bad.size and (strict or (chosen is not None and c in chosen)):
                 problems.append(f"{where(source, int(bad[0]) + 1, c)}: {frame[c].iloc[bad[0]]!r} is not a number")
             elif not bad.size:
                 numeric[c] = values.astype(float).to_numpy()

@@ -195,8 +195,8 @@ def load_dataset(name: str) -> ExtentData:
 __all__ = [
     "N_FORCES",
     "REPORT_CATEGORIES",
-    "ReportDataset",
     "UK_POPULATION_2001",
+    "ReportDataset",
     "load_dataset",
     "load_ew_forces",
     "load_lip_cancer",

@@ -13,7 +13,7 @@ the shire forces; for US states the four Census regions (Northeast, Midwest, Sou
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cache
 from importlib import resources
 
 import pandas as pd
@@ -61,7 +61,7 @@ class CorpusTable:
         return f"{self.dataset}:{self.category}:{self.year}"
 
 
-@lru_cache(maxsize=None)
+@cache
 def load_corpus(dataset: str) -> pd.DataFrame:
     """The long table of one corpus dataset with a ``type`` per unit (``year`` as text).
 

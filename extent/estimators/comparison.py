@@ -10,8 +10,8 @@ import numpy as np
 import pandas as pd
 
 from extent.data.rate_tables import rate_table
-from extent.measure_result import MeasureResult
 from extent.estimators.proportion import MC_DRAWS
+from extent.measure_result import MeasureResult
 
 
 class RateComparison:

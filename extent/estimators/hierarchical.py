@@ -14,10 +14,11 @@ import warnings
 
 import arviz as az
 import numpy as np
+import pandas as pd
 
 from extent.data import ExtentData
-from extent.inference import Diagnostics, SamplerConfig, sample
 from extent.exceptions import ConfigError, ExtrapolationWarning
+from extent.inference import Diagnostics, SamplerConfig, sample
 from extent.models.design import DEFAULT_LOG_POPULATION, DEFAULT_SPREAD_BY_SIZE, LOG_POPULATION, Design
 from extent.models.hierarchical import build_extent_model, default_priors, prefer_centered
 from extent.models.predict import national_totals
@@ -150,7 +151,7 @@ class HierarchicalExtent:
         )
 
     def prior_sensitivity(self, data: ExtentData, result: ExtentResult | None = None, *,
-                          level: float = 0.9, estimand: str = "per_annum") -> "pd.DataFrame":
+                          level: float = 0.9, estimand: str = "per_annum") -> pd.DataFrame:
         """The national intervals under the default spread prior and under one with twice its median.
 
         With few searched units the spread prior sets much of each interval's width; this shows how much. The

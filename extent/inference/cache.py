@@ -372,7 +372,7 @@ def compile_nutpie(model, *, var_names=None):
         with compile_scope(psi=False):
             return nutpie.compile_pymc_model(model, backend="numba", var_names=var_names)
     error = None
-    for attempt in range(_ATTEMPTS):
+    for _ in range(_ATTEMPTS):
         try:
             with compile_scope():
                 return _compile_nutpie(model, var_names=var_names)

@@ -11,7 +11,6 @@ import numpy as np
 from extent.constants import ESS_MIN, RHAT_MAX
 from extent.exceptions import ConvergenceError, ConvergenceWarning
 
-
 MANY_UNITS = 100
 """Above this many unit-level effects their largest R-hat is held to :data:`RHAT_MAX_MANY` instead."""
 

@@ -23,7 +23,6 @@ import pymc as pm
 
 from extent.inference.config import DEFAULT_TARGET_ACCEPT, SamplerConfig
 
-
 THREADS_ENV = "EXTENT_SAMPLER_THREADS"
 """Environment variable capping the threads of one nutpie fit (set for each worker of a local Dask cluster)."""
 

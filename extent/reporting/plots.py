@@ -7,11 +7,11 @@ from collections.abc import Collection
 import matplotlib
 
 matplotlib.use("Agg", force=False)
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
+import matplotlib.pyplot as plt
+import numpy as np
 
-from extent.constants import CI_LEVEL  # noqa: E402
-from extent.results import ExtentResult  # noqa: E402
+from extent.constants import CI_LEVEL
+from extent.results import ExtentResult
 
 
 def forest_plot(bayes: ExtentResult, naive: ExtentResult | None = None, *, level: float = CI_LEVEL,
