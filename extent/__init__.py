@@ -2,6 +2,7 @@
 
 __version__ = "0.1.0"
 
+from extent.checking import model_checks
 from extent.data import ExtentData, SurveyData, read_extent_data, read_survey_data
 from extent.estimators import (
     BinomialProportion,
@@ -38,6 +39,7 @@ __all__ = [
     "SamplerConfig",
     "SurveyData",
     "SurveyEstimator",
+    "model_checks",
     "SurveyResult",
     "__version__",
     "read_extent_data",
