@@ -39,9 +39,9 @@ __all__ = [
     "SamplerConfig",
     "SurveyData",
     "SurveyEstimator",
-    "model_checks",
     "SurveyResult",
     "__version__",
+    "model_checks",
     "read_extent_data",
     "read_survey_data",
 ]
