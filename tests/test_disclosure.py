@@ -430,3 +430,24 @@ def test_model_fit_file_withholds_the_constant_data_too(tmp_path, rng):
     assert not {"observed_data", "constant_data"} & set(az.from_netcdf(str(path)).groups())
     assert {"observed_data", "constant_data"} <= set(az.from_netcdf(str(kept)).groups())
     assert ExtentResult.from_netcdf(path).data.counts_withheld
+
+
+def test_claims_that_quote_a_suppressed_per_force_count_are_withheld(report):
+    from extent.disclosure import DisclosureRule
+    from extent.reporting.claims import WITHHELD_CLAIM, load_register, protect_claims
+
+    register = load_register()
+    claims = register[["claim_id", "section", "source", "statement", "report_value", "note"]].assign(
+        estimate=0.5, lower=0.1, upper=0.9, ours="0.5 (0.1 to 0.9)", sentence="cite me", supported=True)
+    out, withheld = protect_claims(claims, report.data.counts, DisclosureRule())
+    # Tables 7-8: the shire county's 2 and 4 (below 5) and the metropolitan 5 and 19 that would give them back
+    # from the published totals 7 and 23; Tables 10-12: the shire county's single incitement case (1 of 984)
+    assert {"5.3-victim-metropolitan", "5.3-victim-shire", "6.3-abuser-metropolitan", "6.3-abuser-shire",
+            "6.3-abuser-same-share", "kf-under-1pct-iiic"} <= set(withheld)
+    # totals over the searched forces, national shares and counts of 5 or more stay published
+    assert not {"5.3-victim-total", "6.3-abuser-total", "kf-under-1pct-victim", "8.3-grooming-metropolitan",
+                "10.3-cai-shire2", "13.5-suicide-table14"} & set(withheld)
+    rows = out.set_index("claim_id").loc[withheld]
+    assert (rows["statement"] == WITHHELD_CLAIM).all() and (rows["report_value"] == "[c]").all()
+    assert rows["estimate"].isna().all() and not rows["sentence"].str.contains("cite me").any()
+    assert protect_claims(claims, report.data.counts, None)[1] == []  # control off: nothing withheld

@@ -16,7 +16,7 @@ from extent.estimators import HierarchicalExtent, NaiveScaling
 from extent.inference import SamplerConfig
 from extent.models.rates import SMALL_MODEL_DRAWS
 from extent.reporting import citations, write_report
-from extent.reporting.claims import claims_sections, evaluate_claims
+from extent.reporting.claims import claims_sections, evaluate_claims, protect_claims
 from extent.reporting.sections import report_sections, sensitivity_section
 
 
@@ -65,6 +65,10 @@ def report(
     claims = evaluate_claims(dataset, bayes, level=level, seed=seed,
                              sampler=SamplerConfig(random_seed=seed, draws=max(draws, SMALL_MODEL_DRAWS),
                                                    tune=max(tune, SMALL_MODEL_DRAWS)))
+    claims, hidden_claims = protect_claims(claims, data.counts, rule)
+    if hidden_claims:
+        console.print(f"Disclosure control: {len(hidden_claims)} claims withheld (they quote a suppressed per-force "
+                      f"count): {', '.join(hidden_claims)}", highlight=False)
     console.print("Writing the report...")
     files = write_report(out, bayes, naive, level=level, title="international and Internet child sexual abuse, "
                          "UK 1999-2002", published=dataset.published,

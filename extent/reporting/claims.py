@@ -26,6 +26,7 @@ import pandas as pd
 
 from extent.constants import CI_LEVEL
 from extent.datasets import ReportDataset, read_table
+from extent.disclosure import PRIMARY, SECOND, DisclosureRule, protect_counts
 from extent.estimators.comparison import RateComparison
 from extent.estimators.force_level import ForceLevel
 from extent.estimators.proportion import BinomialProportion, PooledProportion
@@ -240,6 +241,53 @@ def evaluate_claims(dataset: ReportDataset, bayes: ExtentResult | None, *, level
             continue
         rows.append(ev.evaluate(row))
     return pd.DataFrame(rows, columns=[*CLAIM_COLUMNS, "ours"])
+
+
+WITHHELD_CLAIM = "[withheld: quotes a per-force count that disclosure control suppresses]"
+
+
+def protect_claims(claims: pd.DataFrame, counts: pd.DataFrame, rule: DisclosureRule | None,
+                   register: pd.DataFrame | None = None) -> tuple[pd.DataFrame, list[str]]:
+    """Claims with every figure withheld that would give back a per-force count the searches table suppresses.
+
+    A claim is withheld when one of its inputs (``x/n``) is a suppressed cell of ``counts`` (``cases`` ``x`` of
+    ``records`` ``n``), or a count below the threshold out of a searched force's records: its statement (which
+    quotes the count), the report's figure (a share of a known denominator) and our estimate (a share's median
+    gives the count back the same way). National totals and shares of them stay published.
+
+    Returns
+    -------
+    (claims, withheld_ids)
+    """
+    if rule is None or "records" not in counts:
+        return claims, []
+    register = load_register() if register is None else register
+    protection = protect_counts(counts, rule)
+    hidden, forces = set(), set()
+    for r in counts.itertuples(index=False):
+        if pd.isna(r.records) or pd.isna(r.cases):
+            continue
+        forces.add(int(r.records))
+        if protection.status.get((str(r.category), str(r.unit))) in (PRIMARY, SECOND):
+            hidden.add((int(r.cases), int(r.records)))
+    inputs = dict(zip(register["claim_id"], register["inputs"].fillna("").astype(str), strict=True))
+    withheld = []
+    for claim_id in claims["claim_id"]:
+        for part in inputs.get(claim_id, "").split(" vs "):
+            x, _, n = part.strip().partition("/")
+            if not (x.isdigit() and n.isdigit()):
+                continue
+            x, n = int(x), int(n)
+            if (x, n) in hidden or (n in forces and 0 < x < rule.threshold):
+                withheld.append(claim_id)
+                break
+    out = claims.copy()
+    rows = out["claim_id"].isin(withheld)
+    out.loc[rows, ["statement", "sentence"]] = WITHHELD_CLAIM
+    out.loc[rows, ["report_value", "ours"]] = "[c]"
+    out.loc[rows, ["estimate", "lower", "upper"]] = np.nan
+    out.loc[rows, "note"] = f"disclosure control (threshold {rule.threshold}): see the Disclosure control section"
+    return out, withheld
 
 
 def write_claims_csv(claims: pd.DataFrame, path) -> None:
