@@ -253,3 +253,14 @@ def test_semicolon_and_non_utf8_files_get_a_hint(tmp_path):
     units.write_bytes("unit,population\nMünster,100000\n".encode("latin-1"))
     with pytest.raises(DataValidationError, match=r"units.csv: not UTF-8 text \(byte \d+\); save it as UTF-8 CSV"):
         read_extent_data(units, counts)
+
+
+def test_counts_far_above_the_population_are_refused():
+    units = pd.DataFrame({"unit": ["a", "b"], "population": [1300.0, 2000.0]})  # population in thousands
+    counts = pd.DataFrame({"unit": ["a", "b"], "category": ["x", "x"], "cases": [5.0, 3.0],
+                           "records": [40000.0, 900.0], "years": [2.0, 2.0]})
+    with pytest.raises(DataValidationError) as err:
+        ExtentData.from_frames(units, counts, counts_source="c.csv")
+    assert str(err.value) == ("c.csv, row 1, column 'records': 40000 records is more than 10 per resident per year "
+                              "of unit 'a' (population 1300); is the population in thousands?")
+    ExtentData.from_frames(units, counts.assign(records=[26000.0, 900.0]))  # 10 per resident-year over 2 years

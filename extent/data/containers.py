@@ -340,6 +340,12 @@ def _check_distinct_names(frame: pd.DataFrame, column: str, source: str) -> None
                                    f"(rows {', '.join(map(str, rows))}); spell them the same or tell them apart"])
 
 
+MAX_PER_PERSON_YEAR = 10.0
+"""Most cases or records accepted per resident per year of a unit: beyond it the population is in the wrong unit
+(thousands) or the counts are not of that unit (recorded crime in England and Wales peaks near one per resident
+per year, in the City of London)."""
+
+
 def _check_counts_against_units(units: pd.DataFrame, counts: pd.DataFrame, source: str) -> None:
     problems = unknown_units(units, counts, source)
     dup = counts.duplicated(["unit", "category"], keep="first")
@@ -354,6 +360,22 @@ def _check_counts_against_units(units: pd.DataFrame, counts: pd.DataFrame, sourc
             r = counts.iloc[i]
             problems.append(
                 f"{where(source, int(i) + 1, 'cases')}: {r['cases']:g} cases exceed {r['records']:g} records"
+            )
+    population = units.set_index("unit")["population"] if "unit" in units else units["population"]
+    known = counts["unit"].isin(population.index).to_numpy()
+    person_years = (population.reindex(counts["unit"]).to_numpy(float)
+                    * (counts["years"].to_numpy(float) if "years" in counts else 1.0))
+    for column in ("cases", "records"):
+        if column not in counts:
+            continue
+        values = counts[column].to_numpy(float)
+        with np.errstate(invalid="ignore"):
+            implausible = known & (values > MAX_PER_PERSON_YEAR * person_years)
+        for i in np.flatnonzero(implausible):
+            problems.append(
+                f"{where(source, int(i) + 1, column)}: {values[i]:g} {column} is more than {MAX_PER_PERSON_YEAR:g} "
+                f"per resident per year of unit {counts['unit'].iloc[i]!r} (population "
+                f"{population.loc[counts['unit'].iloc[i]]:g}); is the population in thousands?"
             )
     if "years" in counts:
         for category, years in counts.groupby("category", sort=False)["years"]:
