@@ -61,6 +61,8 @@ def test_estimate_bad_units(csvs):
     (["--out", "COUNTS"], "is an input file; it would be overwritten"),
     (["--out", "FOLDER"], "is a folder; give a file name"),
     (["--out", "MISSING/x.csv"], "does not exist"),
+    (["--fit-out", "FOLDER"], "--fit-out"),
+    (["--fit-out", "COUNTS"], "is an input file; it would be overwritten"),
 ])
 def test_estimate_refuses_bad_options_before_any_work(csvs, tmp_path, monkeypatch, extra, message):
     """Each is refused with exit 2, one line, the inputs untouched and without fitting anything."""
@@ -82,13 +84,19 @@ def test_estimate_refuses_bad_options_before_any_work(csvs, tmp_path, monkeypatc
 def test_estimate_writes_tidy_csv_and_is_reproducible(csvs, tmp_path):
     units, counts = csvs
     outs = []
+    fit_file = tmp_path / "fit.nc"
     for name in ("a.csv", "b.csv"):
         out = tmp_path / name
+        save = ["--fit-out", str(fit_file)] if name == "b.csv" else []
         res = runner.invoke(app, ["estimate", "--units", str(units), "--counts", str(counts), "--seed", "3",
-                                  "--level", "0.8", "--out", str(out), "--chains", "2", *FAST])
+                                  "--level", "0.8", "--out", str(out), "--chains", "2", *FAST, *save])
         assert res.exit_code == 0, res.output
         outs.append(pd.read_csv(out))
     pd.testing.assert_frame_equal(outs[0], outs[1])
+    saved = ExtentResult.from_netcdf(fit_file)  # the fit behind the CSV, its per-unit counts withheld
+    assert saved.data.counts_withheld and "(per-unit counts withheld)" in res.output
+    row = outs[1].query("estimator == 'hierarchical' and estimand == 'total'").iloc[0]
+    assert saved.interval(row["category"], "total", 0.8).estimate == pytest.approx(row["estimate"])
     t = outs[0]
     assert list(t.columns) == PUBLISHED_COLUMNS
     assert set(t["estimator"]) == {"naive", "hierarchical"}

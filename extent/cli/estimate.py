@@ -36,6 +36,11 @@ def estimate(
     level: float = typer.Option(CI_LEVEL, "--level", help="Central credible interval probability."),
     seed: int = typer.Option(SamplerConfig.random_seed, "--seed", help="Random seed (same seed, same numbers)."),
     out: Path | None = typer.Option(None, "--out", help="Write the tidy estimates CSV here."),
+    fit_out: Path | None = typer.Option(None, "--fit-out",
+                                        help="Save the hierarchical fit here (netCDF; per-unit counts withheld "
+                                             "unless --keep-raw-counts)."),
+    keep_raw_counts: bool = flag(False, "--keep-raw-counts/--no-keep-raw-counts",
+                                 "Store the raw per-unit counts in the --fit-out file (withheld by default)."),
     draws: int = typer.Option(SamplerConfig.draws, "--draws", help="Posterior draws per chain."),
     tune: int = typer.Option(SamplerConfig.tune, "--tune", help="Tuning steps per chain."),
     chains: int = typer.Option(SamplerConfig.chains, "--chains", help="Chains."),
@@ -65,6 +70,7 @@ def estimate(
     check_level(level)
     check_target_accept(target_accept)
     check_output_file(out, "--out", inputs=(units, counts))
+    check_output_file(fit_out, "--fit-out", inputs=(units, counts, out))
     names = [c.strip() for c in covariates.split(",") if c.strip()]
     estimator = HierarchicalExtent(sampler=SamplerConfig(random_seed=seed, draws=draws, tune=tune, chains=chains,
                                                          target_accept=target_accept,
@@ -88,6 +94,15 @@ def estimate(
     if out is not None:
         write_csv(table, out)
         console.print(f"Wrote {out}")
+    if fit_out is not None:
+        hidden = withheld.get(bayes.estimator, set())
+        if hidden and not keep_raw_counts:  # the national draws of a withheld category are the suppressed count
+            warnings.warn(f"disclosure: {fit_out} is not written: the national draws of {', '.join(sorted(hidden))} "
+                          "give back a suppressed count (--keep-raw-counts writes it, not for publication)",
+                          DisclosureWarning, stacklevel=1)
+        else:
+            bayes.to_netcdf(fit_out, keep_counts=keep_raw_counts)
+            console.print(f"Wrote {fit_out}" + ("" if keep_raw_counts else " (per-unit counts withheld)"))
     print_citations(console, citations(bayes, level, force=cite_unconverged,
                                        hidden=withheld.get(bayes.estimator, ()), rule=rule),
                     bayes.withheld(), forced=cite_unconverged)
