@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 import pytest
 from typer.testing import CliRunner
@@ -356,3 +357,32 @@ def test_trend_on_the_users_series(tmp_path):
     assert {"growth", "ratio_1999_2002", "rate_2002", "projection_2003"} <= set(got.index)
     assert got.loc["growth", "lower"] > 0  # the counts rose every year
     assert got.loc["rate_1999", "observed"] == 199
+
+
+@pytest.mark.sampling
+def test_report_on_the_users_own_data(tmp_path):
+    rng = np.random.default_rng(5)
+    regions = [f"region_{i:02d}" for i in range(20)]
+    units = tmp_path / "units.csv"
+    pd.DataFrame({"unit": regions, "population": rng.integers(200_000, 2_000_000, 20)}).to_csv(units, index=False)
+    counts = tmp_path / "counts.csv"
+    pd.DataFrame({"unit": regions[:4] * 2, "category": ["fraud"] * 4 + ["theft"] * 4,
+                  "cases": [40, 12, 25, 31, 90, 64, 70, 88], "years": 2}).to_csv(counts, index=False)
+    out = tmp_path / "mine"
+    res = runner.invoke(app, ["report", "--units", str(units), "--counts", str(counts), "--out", str(out), *FAST])
+    assert res.exit_code == 0, res.output
+    md = (out / "report.md").read_text()
+    assert "| category | units searched | cases found | estimand | naive scaling | estimate |" in md
+    assert "| fraud | 4 | 108 |" in md
+    for uk in ("forces", "the report", "| published |", "Claims", "NPQS", "Table 14"):
+        assert uk not in md, uk  # the UK study's story belongs to the built-in dataset only
+    assert {p.name for p in out.iterdir()} == {"report.md", "report.html", "forest.png", "estimates.csv", "fit.nc"}
+    assert set(pd.read_csv(out / "estimates.csv")["category"]) == {"fraud", "theft"}
+
+
+def test_report_needs_both_units_and_counts(csvs, tmp_path):
+    units, _ = csvs
+    res = runner.invoke(app, ["report", "--units", str(units), "--out", str(tmp_path / "r")])
+    assert res.exit_code == 2
+    assert res.output == ("extent: error: give both --units and --counts (a report on your data), or neither "
+                          "(the built-in study)\n")

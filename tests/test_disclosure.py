@@ -249,7 +249,7 @@ def test_one_searched_unit_and_every_unit_searched_are_warned_and_withheld(tmp_p
     rows = _md_tables(md)[0]
     first = rows[rows["category"] != ""].set_index("category")
     assert first.loc["one", "cases found"] == "1-4" and first.loc["all", "cases found"] == "1-4"
-    assert first.loc["all", "naive (report method)"] == "[c]" and first.loc["all", "estimate"] == "[c]"
+    assert first.loc["all", "naive scaling"] == "[c]" and first.loc["all", "estimate"] == "[c]"
     assert first.loc["one", "estimate"] != "[c]"
     assert "all: national figures withheld" in md
     assert "all: about" not in md and " 4 known cases" not in md

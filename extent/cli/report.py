@@ -10,20 +10,27 @@ import typer
 from extent.cli.app import app, cite_option, console, flag, handle_errors, strict_option, target_accept_option
 from extent.cli.output import check_level, check_output_folder, check_target_accept, disclosure_rule, print_citations
 from extent.constants import CI_LEVEL
+from extent.data import read_extent_data
 from extent.datasets import load_report
 from extent.disclosure import protect_counts, withheld_figures
 from extent.estimators import HierarchicalExtent, NaiveScaling
+from extent.exceptions import ConfigError
 from extent.inference import SamplerConfig
 from extent.models.rates import SMALL_MODEL_DRAWS
 from extent.reporting import citations, write_report
 from extent.reporting.claims import claims_sections, evaluate_claims, protect_claims
+from extent.reporting.render import INTRO
 from extent.reporting.sections import report_sections, sensitivity_section
 
 
-@app.command(epilog="Example: extent report --out my-report --seed 1 --draws 2000")
+@app.command(epilog="Example: extent report --out my-report --seed 1 --draws 2000; on your own data: extent report "
+                     "--units units.csv --counts counts.csv --out my-report")
 @handle_errors
 def report(
     out: Path = typer.Option(Path("extent-report"), "--out", help="Folder to write the report into."),
+    units: Path | None = typer.Option(None, "--units", help="Your units CSV (with --counts): a report on your data "
+                                                            "instead of the built-in UK study."),
+    counts: Path | None = typer.Option(None, "--counts", help="Your counts CSV (with --units)."),
     level: float = typer.Option(CI_LEVEL, "--level", help="Central credible interval probability."),
     seed: int = typer.Option(SamplerConfig.random_seed, "--seed", help="Random seed (same seed, same numbers)."),
     draws: int = typer.Option(SamplerConfig.draws, "--draws", help="Posterior draws per chain."),
@@ -39,7 +46,9 @@ def report(
     keep_raw_counts: bool = flag(False, "--keep-raw-counts/--no-keep-raw-counts",
                                  "Store the raw per-unit counts in fit.nc (withheld by default)."),
 ) -> None:
-    """Fit the report's five record-search categories and write a report folder (Markdown, HTML, plot, CSV)."""
+    """Fit the record searches and write a report folder (Markdown, HTML, plot, CSV, fit).
+
+    Without --units/--counts: the built-in UK study (its five categories, published figures and claims)."""
     start = time.perf_counter()
     rule = disclosure_rule(disclosure_threshold, not disclosure_control)
     check_level(level)
@@ -47,8 +56,10 @@ def report(
     check_output_folder(out, "--out")
     sampler = SamplerConfig(random_seed=seed, draws=draws, tune=tune, target_accept=target_accept,
                             progressbar=console.is_terminal)
-    dataset = load_report()
-    data = dataset.data
+    if (units is None) != (counts is None):
+        raise ConfigError("give both --units and --counts (a report on your data), or neither (the built-in study)")
+    dataset = None if units is not None else load_report()
+    data = read_extent_data(units, counts) if dataset is None else dataset.data
     console.print(f"Data: {data!r}")
     naive = NaiveScaling().fit(data)
     console.print(
@@ -61,21 +72,26 @@ def report(
     withheld = withheld_figures((naive, bayes), protect_counts(data.counts, rule), level).get(bayes.estimator, ())
     console.print("Refitting under a wider spread prior (prior sensitivity)...")
     sensitivity = sensitivity_section(estimator.prior_sensitivity(data, bayes, level=level), withheld)
-    console.print("Restating the report's claims (shares, comparisons, trends, force-level statements)...")
-    claims = evaluate_claims(dataset, bayes, level=level, seed=seed,
-                             sampler=SamplerConfig(random_seed=seed, draws=max(draws, SMALL_MODEL_DRAWS),
-                                                   tune=max(tune, SMALL_MODEL_DRAWS)))
-    claims, hidden_claims = protect_claims(claims, data.counts, rule)
-    if hidden_claims:
-        console.print(f"Disclosure control: {len(hidden_claims)} claims withheld (they quote a suppressed per-force "
-                      f"count): {', '.join(hidden_claims)}", highlight=False)
-    console.print("Writing the report...")
-    files = write_report(out, bayes, naive, level=level, title="international and Internet child sexual abuse, "
-                         "UK 1999-2002", published=dataset.published,
-                         sections=[sensitivity, *claims_sections(claims),
-                                   *report_sections(dataset, seed=seed, disclosure=rule)],
-                         cite_unconverged=cite_unconverged, disclosure=rule, keep_counts=keep_raw_counts,
-                         claims=claims)
+    if dataset is None:
+        console.print("Writing the report...")
+        files = write_report(out, bayes, naive, level=level, title=data.name, sections=[sensitivity],
+                             cite_unconverged=cite_unconverged, disclosure=rule, keep_counts=keep_raw_counts)
+    else:
+        console.print("Restating the report's claims (shares, comparisons, trends, force-level statements)...")
+        claims = evaluate_claims(dataset, bayes, level=level, seed=seed,
+                                 sampler=SamplerConfig(random_seed=seed, draws=max(draws, SMALL_MODEL_DRAWS),
+                                                       tune=max(tune, SMALL_MODEL_DRAWS)))
+        claims, hidden_claims = protect_claims(claims, data.counts, rule)
+        if hidden_claims:
+            console.print(f"Disclosure control: {len(hidden_claims)} claims withheld (they quote a suppressed "
+                          f"per-force count): {', '.join(hidden_claims)}", highlight=False)
+        console.print("Writing the report...")
+        files = write_report(out, bayes, naive, level=level, title="international and Internet child sexual "
+                             "abuse, UK 1999-2002", published=dataset.published,
+                             sections=[sensitivity, *claims_sections(claims),
+                                       *report_sections(dataset, seed=seed, disclosure=rule)],
+                             cite_unconverged=cite_unconverged, disclosure=rule, keep_counts=keep_raw_counts,
+                             claims=claims, intro=INTRO, unit_word="forces")
     print_citations(console, citations(bayes, level, force=cite_unconverged, hidden=withheld, rule=rule),
                     bayes.withheld(), forced=cite_unconverged)
     console.print(f"Report: {files['markdown']} and {files['report']} ({time.perf_counter() - start:.1f} s)")

@@ -42,7 +42,7 @@ def forest_plot(bayes: ExtentResult, naive: ExtentResult | None = None, *, level
     if naive is not None:
         crosses = [i for i, c in enumerate(cats) if c not in naive_withheld]
         ax.plot([naive.interval(cats[i], estimand).estimate for i in crosses], y[crosses], "x", color="tab:red",
-                ms=9, mew=2, label="naive (report method)")
+                ms=9, mew=2, label="naive scaling")
     labels = [c.replace("_", " ") + (" (withheld)" if c in withheld else "") for c in cats]
     ax.set_yticks(y, labels)
     ax.set_xscale("log")

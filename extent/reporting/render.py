@@ -44,6 +44,17 @@ INTRO = (
     "The naive figure is shown next to each interval."
 )
 
+GENERIC_INTRO = (
+    "Counts from the units that were searched are scaled up to the whole country. Naive scaling multiplies "
+    "them by the ratio of the total population to the searched units' population and gives no interval. Here "
+    "the same counts feed a hierarchical model: unit effects shared across categories and partially pooled "
+    "across units, category-specific variation, a size effect (log population) and a spread that is smaller for "
+    "larger units, and the national total of known cases as the observed counts of searched units plus "
+    "posterior predictive counts for every other unit. The between-unit spread, which a few searched units "
+    "cannot pin down, has a prior summarising hundreds of real area-level tables. The naive figure is shown "
+    "next to each interval."
+)
+
 
 @dataclass(frozen=True)
 class Section:
@@ -175,6 +186,8 @@ def write_report(
     disclosure: DisclosureRule | None = DisclosureRule(),
     keep_counts: bool = False,
     claims: pd.DataFrame | None = None,
+    intro: str = GENERIC_INTRO,
+    unit_word: str = "units",
 ) -> dict[str, Path]:
     """Write ``report.md``, ``report.html``, ``forest.png``, ``estimates.csv`` (and ``fit.nc``, and ``claims.csv``
     when ``claims`` is given: :func:`extent.reporting.claims.evaluate_claims`) into ``out_dir``.
@@ -229,7 +242,9 @@ def write_report(
         "level_pct": f"{level:.0%}",
         "converged": bayes.converged,
         "problems": "; ".join(diag.problems) if diag else "",
-        "intro": INTRO,
+        "intro": intro,
+        "unit_word": unit_word,
+        "has_published": published is not None,
         "rows": _rows(bayes, naive, level, published, protection, withheld),
         "figure": "forest.png",
         "sentences": list(citations(bayes, level, force=cite_unconverged, hidden=hidden, rule=disclosure).values()),
