@@ -322,6 +322,15 @@ def withheld_categories(result, protection: CountProtection, level: float) -> se
     return out
 
 
+def fit_file_refusal(name: str, hidden, keep_counts: bool) -> str | None:
+    """Why the fit file ``name`` must not be written, or ``None``: the national draws of a withheld category
+    (every unit searched) are the suppressed count itself, so only a file with raw counts kept may hold them."""
+    if not hidden or keep_counts:
+        return None
+    return (f"{name} is not written: the national draws of {', '.join(sorted(hidden))} give back a suppressed "
+            "count (write it with raw counts kept, not for publication)")
+
+
 def withheld_figures(results, protection: CountProtection, level: float) -> dict[str, set[str]]:
     """``estimator -> categories`` whose national figures are withheld (none when disclosure control is off)."""
     if protection.rule is None:

@@ -80,7 +80,7 @@ def _show_warning(message, category, filename, lineno, file=None, line=None):
 
 
 def flag(default: bool, decls: str, help: str):
-    """A boolean option as paired flags (``--x/--no-x``), shown without a value placeholder."""
+    """A boolean option as paired flags (``--name/--no-name``), shown without a metavar."""
     return typer.Option(default, decls, metavar="", help=help)
 
 

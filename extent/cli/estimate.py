@@ -20,7 +20,7 @@ from extent.cli.output import (
 )
 from extent.constants import CI_LEVEL
 from extent.data import read_extent_data
-from extent.disclosure import protect_counts, protect_estimates, warn_design, withheld_figures
+from extent.disclosure import fit_file_refusal, protect_counts, protect_estimates, warn_design, withheld_figures
 from extent.estimators import HierarchicalExtent, NaiveScaling
 from extent.exceptions import DisclosureWarning
 from extent.inference import SamplerConfig
@@ -95,11 +95,9 @@ def estimate(
         write_csv(table, out)
         console.print(f"Wrote {out}")
     if fit_out is not None:
-        hidden = withheld.get(bayes.estimator, set())
-        if hidden and not keep_raw_counts:  # the national draws of a withheld category are the suppressed count
-            warnings.warn(f"disclosure: {fit_out} is not written: the national draws of {', '.join(sorted(hidden))} "
-                          "give back a suppressed count (--keep-raw-counts writes it, not for publication)",
-                          DisclosureWarning, stacklevel=1)
+        refusal = fit_file_refusal(str(fit_out), withheld.get(bayes.estimator, ()), keep_raw_counts)
+        if refusal:
+            warnings.warn(f"disclosure: {refusal}", DisclosureWarning, stacklevel=1)
         else:
             bayes.to_netcdf(fit_out, keep_counts=keep_raw_counts)
             console.print(f"Wrote {fit_out}" + ("" if keep_raw_counts else " (per-unit counts withheld)"))

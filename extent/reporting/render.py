@@ -22,6 +22,7 @@ from extent.disclosure import (
     CountProtection,
     DisclosureRule,
     design_warnings,
+    fit_file_refusal,
     protect_counts,
     protect_estimates,
     withheld_figures,
@@ -227,12 +228,11 @@ def write_report(
     for d in design:
         warnings.warn(f"disclosure: {d}", DisclosureWarning, stacklevel=2)
     hidden = withheld.get(bayes.estimator, set())
-    if save_fit and hidden and not keep_counts:
-        # the national draws of a withheld category are the suppressed count (every unit searched)
+    refusal = fit_file_refusal("fit.nc", hidden, keep_counts) if save_fit else None
+    if refusal:
         save_fit = False
-        design.append(f"fit.nc is not written: the national draws of {', '.join(sorted(hidden))} give back a "
-                      "suppressed count (write it with raw counts kept, not for publication)")
-        warnings.warn(f"disclosure: {design[-1]}", DisclosureWarning, stacklevel=2)
+        design.append(refusal)
+        warnings.warn(f"disclosure: {refusal}", DisclosureWarning, stacklevel=2)
     sections = [disclosure_section(disclosure, protection, withheld, design, sections or []), *(sections or [])]
     context = {
         "title": title or bayes.data.name,
