@@ -55,15 +55,9 @@ def handle_errors(fn):
                 warnings.filterwarnings("ignore", category=FutureWarning)
                 warnings.showwarning = _show_warning
                 return fn(*args, **kwargs)
-        except IncompleteStudyError as err:
+        except (IncompleteStudyError, ConvergenceError, ExtentError) as err:
             errors.print(f"extent: error: {err}", markup=False, highlight=False, soft_wrap=True)
-            sys.exit(4)
-        except ConvergenceError as err:
-            errors.print(f"extent: error: {err}", markup=False, highlight=False, soft_wrap=True)
-            sys.exit(3)
-        except ExtentError as err:
-            errors.print(f"extent: error: {err}", markup=False, highlight=False, soft_wrap=True)
-            sys.exit(2)
+            sys.exit(4 if isinstance(err, IncompleteStudyError) else 3 if isinstance(err, ConvergenceError) else 2)
         except KeyboardInterrupt:
             errors.print("extent: interrupted (outputs not written are left as they were)", markup=False,
                          highlight=False, soft_wrap=True)
