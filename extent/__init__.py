@@ -19,11 +19,13 @@ from extent.inference import Diagnostics, SamplerConfig
 from extent.measure_result import MeasureResult
 from extent.priors import Prior
 from extent.results import ExtentResult, Interval
+from extent.scenarios import DetectionRate, detection_scenario
 from extent.survey_result import SurveyResult
 
 __all__ = [
     "BinomialProportion",
     "CountTrend",
+    "DetectionRate",
     "Diagnostics",
     "ExtentData",
     "ExtentResult",
@@ -41,6 +43,7 @@ __all__ = [
     "SurveyEstimator",
     "SurveyResult",
     "__version__",
+    "detection_scenario",
     "model_checks",
     "read_extent_data",
     "read_survey_data",

@@ -113,6 +113,11 @@ class MeasureResult:
         """True for Monte Carlo results and for MCMC fits that pass every diagnostic check."""
         return self.diagnostics is None or self.diagnostics.converged
 
+    @property
+    def is_scenario(self) -> bool:
+        """True for an assumption-driven scenario (:mod:`extent.scenarios`), whose numbers are not estimates."""
+        return bool(self.settings.get("scenario"))
+
     def _draws(self, quantity: str) -> np.ndarray:
         if quantity not in self.draws:
             raise ConfigError(f"unknown quantity {quantity!r}; known: {', '.join(self.quantities)}")
@@ -152,8 +157,16 @@ class MeasureResult:
         return out
 
     def citation(self, quantity: str, level: float = CI_LEVEL) -> str:
-        """One sentence a report writer can cite."""
+        """One sentence a report writer can cite (for a scenario, one that says it is a scenario)."""
         iv = self.interval(quantity, level)
+        if self.is_scenario:
+            text = (f"SCENARIO, not an estimate: assuming {self.settings['scenario']}, {quantity.replace('_', ' ')} "
+                    f"would be {format_measure(iv.estimate, iv.scale)} ({level:.0%} range "
+                    f"{format_measure(iv.lower, iv.scale)} to {format_measure(iv.upper, iv.scale)}), a range set by "
+                    "that assumption, not by data")
+            if not self.converged:
+                text += " [WARNING: fit not converged; do not cite]"
+            return text + "."
         text = (f"{quantity.replace('_', ' ')} ({self.measure}): {format_measure(iv.estimate, iv.scale)} "
                 f"({level:.0%} credible interval {format_measure(iv.lower, iv.scale)} to "
                 f"{format_measure(iv.upper, iv.scale)})")

@@ -386,3 +386,28 @@ def test_report_needs_both_units_and_counts(csvs, tmp_path):
     assert res.exit_code == 2
     assert res.output == ("extent: error: give both --units and --counts (a report on your data), or neither "
                           "(the built-in study)\n")
+
+
+def test_trend_refuses_a_bad_detection_rate_before_sampling(tmp_path):
+    series = tmp_path / "series.csv"
+    series.write_text("year,count\n2001,10\n2002,25\n2003,31\n")
+    out = tmp_path / "trend.csv"
+    res = runner.invoke(app, ["trend", "--series", str(series), "--detection-rate", "10%,1%", "--out", str(out)])
+    assert res.exit_code == 2
+    assert "0 < low <= high <= 1" in res.output and "Traceback" not in res.output
+    assert not out.exists()
+
+
+@pytest.mark.sampling
+def test_trend_with_a_detection_scenario(tmp_path):
+    series = tmp_path / "series.csv"
+    series.write_text("year,count\n2001,10\n2002,25\n2003,31\n")
+    out = tmp_path / "trend.csv"
+    res = runner.invoke(app, ["trend", "--series", str(series), "--draws", "300", "--tune", "300",
+                              "--detection-rate", "5%,5%", "--detection-basis", "for illustration",
+                              "--out", str(out)])
+    assert res.exit_code == 0, res.output
+    assert "SCENARIO, not an estimate" in res.output and "for illustration" in res.output
+    got = pd.read_csv(out).set_index("quantity")
+    ratio = got.loc["scenario_all_rate_2003", "estimate"] / got.loc["rate_2003", "estimate"]
+    assert ratio == pytest.approx(20, rel=0.1)  # a detection rate of 5%: twenty times the known cases

@@ -10,9 +10,9 @@ def test_all_names_exist():
 
 def test_api_names():
     assert set(extent.__all__) == {
-        "BinomialProportion", "CountTrend", "Diagnostics", "ExtentData", "ExtentResult", "ForceLevel",
+        "BinomialProportion", "CountTrend", "DetectionRate", "Diagnostics", "ExtentData", "ExtentResult", "ForceLevel",
         "HierarchicalExtent", "Interval", "MeasureResult", "NaiveScaling", "PoissonGLMBootstrap", "PooledProportion",
         "Prior", "RateComparison", "SamplerConfig", "SurveyData", "SurveyEstimator", "SurveyResult",
-        "__version__", "model_checks", "read_extent_data", "read_survey_data",
+        "__version__", "detection_scenario", "model_checks", "read_extent_data", "read_survey_data",
     }
     assert extent.__version__ == "0.1.0"

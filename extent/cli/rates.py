@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pandas as pd
 import typer
 from rich.table import Table
 
@@ -16,6 +17,7 @@ from extent.exceptions import ConfigError
 from extent.inference import SamplerConfig
 from extent.measure_result import MeasureResult, for_csv, format_measure
 from extent.models.rates import SMALL_MODEL_DRAWS
+from extent.scenarios import DetectionRate, detection_scenario
 
 
 def _show(result: MeasureResult, level: float, title: str) -> None:
@@ -91,13 +93,31 @@ def trend(
     seed: int = typer.Option(SamplerConfig.random_seed, "--seed", help="Random seed (same seed, same numbers)."),
     draws: int = typer.Option(SMALL_MODEL_DRAWS, "--draws", help="Posterior draws per chain."),
     tune: int = typer.Option(SMALL_MODEL_DRAWS, "--tune", help="Tuning steps per chain."),
+    detection_rate: str | None = typer.Option(
+        None, "--detection-rate",
+        help="Add a SCENARIO of all cases (known and undetected) under a stated detection rate: LOW,HIGH "
+             "(log-uniform, e.g. 0.1%,10%) or beta:ALPHA,BETA. Its figures are set by the assumption, not data."),
+    detection_basis: str = typer.Option("stated by the user", "--detection-basis",
+                                        help="Where the detection-rate assumption comes from, printed with it."),
     out: Path | None = typer.Option(None, "--out", help="Write the tidy CSV here."),
 ) -> None:
     """Annual growth, fitted yearly rates and a projection of a count series with part-year exposure."""
     check_level(level)
     check_output_file(out, "--out", inputs=(series,))
+    detection = DetectionRate.parse(detection_rate, detection_basis) if detection_rate is not None else None
+    if detection is not None and family == "lognormal":
+        raise ConfigError("--detection-rate scales counts of known cases; a lognormal series is not a count")
     estimator = CountTrend(family=family, horizon=horizon, sampler=_sampler(seed, draws, tune))
     frame = read_csv(series)
     with console.status("Sampling the trend model..."):
         result = estimator.fit(frame, source=str(series))
-    _finish(result, level, out, f"Trend: {series.name}")
+    if detection is None:
+        _finish(result, level, out, f"Trend: {series.name}")
+        return
+    scenario = detection_scenario(result, detection, seed=seed)
+    _show(result, level, f"Trend: {series.name}")
+    _show(scenario, level, "SCENARIO, not an estimate: all cases if the stated detection rate held")
+    console.print(f"Assumption: {detection}. Every scenario figure follows from it; do not cite it as an estimate.")
+    if out is not None:
+        write_csv(for_csv(pd.concat([result.table(level), scenario.table(level)], ignore_index=True)), out)
+        console.print(f"Wrote {out}")
