@@ -2,7 +2,7 @@
 
 __version__ = "0.1.0"
 
-from extent.checking import model_checks
+from extent.checking import compare_variants, model_checks, prior_checks
 from extent.data import ExtentData, SurveyData, read_extent_data, read_survey_data
 from extent.estimators import (
     BinomialProportion,
@@ -43,8 +43,10 @@ __all__ = [
     "SurveyEstimator",
     "SurveyResult",
     "__version__",
+    "compare_variants",
     "detection_scenario",
     "model_checks",
+    "prior_checks",
     "read_extent_data",
     "read_survey_data",
 ]

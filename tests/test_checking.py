@@ -51,3 +51,43 @@ def test_model_checks_refuse_withheld_counts_and_point_estimates(fit, report, tm
         extent.model_checks(back)
     with pytest.raises(ConfigError, match="hierarchical fit"):
         extent.model_checks(extent.NaiveScaling().fit(report.data))
+
+
+@pytest.mark.sampling
+def test_compare_variants_scores_the_variants_by_loo(fit):
+    from extent.checking import compare_variants
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        cmp = compare_variants(fit)
+    # six categories, no covariates: where the spread sits, and log population, are the variants that matter
+    assert set(cmp.loo.index) == {"fitted", "nearly Poisson counts (all spread shared)",
+                                  "category-specific spread only", "without log population"}
+    assert cmp.loo["rank"].min() == 0 and np.isfinite(cmp.loo["elpd_loo"]).all()
+    assert cmp.loo["elpd_diff"].min() == 0  # the best variant's difference to itself
+    assert set(cmp.fits) == set(cmp.loo.index)
+    nat = cmp.national.set_index(["variant", "category"])
+    assert len(nat) == 4 * len(fit.categories)
+    c = fit.categories[0]
+    assert nat.loc[("fitted", c), "estimate"] == pytest.approx(fit.interval(c).estimate)
+    # the shared fraction's prior really moved: nearly all of the spread is shared in the first variant
+    shared = cmp.fits["nearly Poisson counts (all spread shared)"].idata.posterior["shared_fraction"]
+    specific = cmp.fits["category-specific spread only"].idata.posterior["shared_fraction"]
+    assert float(shared.mean()) > 0.98 and float(specific.mean()) < 0.02
+
+
+@pytest.mark.sampling
+def test_prior_checks_give_prior_predictive_cells_and_totals(fit):
+    from extent.checking import prior_checks, prior_predictive_table
+
+    idata = prior_checks(fit, draws=300)
+    n_cells = len(fit.data.counts)
+    assert idata.prior_predictive["cases"].shape == (1, 300, n_cells)
+    totals = idata.prior_predictive["national_total"]
+    assert totals.sizes == {"chain": 1, "draw": 300, "category": len(fit.categories)}
+    # every prior total includes the searched units' own counts
+    observed = fit.data.counts.groupby("category")["cases"].sum()
+    assert (totals.min(dim=("chain", "draw")).to_series() >= observed.reindex(totals.category.values)).all()
+    table = prior_predictive_table(idata, fit).set_index("category")
+    # the priors alone allow a far wider range than the fit: the data, not the prior, set these intervals
+    assert ((table["prior_upper"] - table["prior_lower"]) > 3 * (table["upper"] - table["lower"])).all()

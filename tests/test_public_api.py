@@ -13,6 +13,6 @@ def test_api_names():
         "BinomialProportion", "CountTrend", "DetectionRate", "Diagnostics", "ExtentData", "ExtentResult", "ForceLevel",
         "HierarchicalExtent", "Interval", "MeasureResult", "NaiveScaling", "PoissonGLMBootstrap", "PooledProportion",
         "Prior", "RateComparison", "SamplerConfig", "SurveyData", "SurveyEstimator", "SurveyResult",
-        "__version__", "detection_scenario", "model_checks", "read_extent_data", "read_survey_data",
+        "__version__", "compare_variants", "detection_scenario", "model_checks", "prior_checks", "read_extent_data", "read_survey_data",
     }
     assert extent.__version__ == "0.1.0"
