@@ -11,7 +11,7 @@ def test_all_names_exist():
 def test_api_names():
     assert set(extent.__all__) == {
         "BinomialProportion", "CountTrend", "Diagnostics", "ExtentData", "ExtentResult", "ForceLevel",
-        "HierarchicalExtent", "Interval", "MeasureResult", "NaiveScaling", "PoissonGLMBootstrap", "PooledProportion",
+        "HierarchicalExtent", "Interval", "MeasureResult", "NaiveScaling", "NationalResult", "PoissonGLMBootstrap", "PooledProportion",
         "Prior", "RateComparison", "SamplerConfig", "SurveyData", "SurveyEstimator", "SurveyResult",
         "__version__", "model_checks", "read_extent_data", "read_survey_data",
     }
