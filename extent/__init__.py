@@ -18,7 +18,7 @@ from extent.estimators import (
 from extent.inference import Diagnostics, SamplerConfig
 from extent.measure_result import MeasureResult
 from extent.priors import Prior
-from extent.results import ExtentResult, Interval
+from extent.results import ExtentResult, Interval, NationalResult
 from extent.scenarios import DetectionRate, detection_scenario
 from extent.survey_result import SurveyResult
 
@@ -34,6 +34,7 @@ __all__ = [
     "Interval",
     "MeasureResult",
     "NaiveScaling",
+    "NationalResult",
     "PoissonGLMBootstrap",
     "PooledProportion",
     "Prior",

@@ -1,10 +1,7 @@
-"""The common result type of every extent estimator."""
+"""The one national result type of every extent estimator: :class:`NationalResult` (and :class:`Interval`)."""
 
 from __future__ import annotations
 
-import hashlib
-import json
-import warnings
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -16,16 +13,47 @@ import xarray as xr
 
 from extent.constants import CATEGORY, CHAIN, CI_LEVEL, DRAW, ESTIMANDS, TIDY_COLUMNS
 from extent.data import ExtentData
-from extent.exceptions import ConfigError, ConvergenceError, ExtentError
+from extent.data.survey import SurveyData
+from extent.exceptions import ConfigError, ConvergenceError
 from extent.inference.diagnostics import Diagnostics
 from extent.inference.summary import parameter_summary
+from extent.result_files import (  # noqa: F401 - re-exported: the fit-file helpers' historical home
+    DATA_GROUPS,
+    data_kind,
+    load_result,
+    read_netcdf,
+    save_result,
+    stored_groups,
+    write_netcdf,
+)
+from extent.result_files import checksum as _checksum  # noqa: F401 - re-exported for tests of edited files
 
 ESTIMAND_LABELS = {"total": "in total", "per_annum": "per annum", "per_unit_per_annum": "per force per annum"}
+
+POINT_ESTIMATES = ("posterior median", "plug-in")
+"""Point-estimate rules an estimator declares: the median of the draws, or its own plug-in national total (the
+GLM bootstrap's fitted total, the naive scaling)."""
+
+INTERVAL_KINDS = ("credible", "bootstrap", "none")
+"""What a result's intervals are: central intervals of posterior draws, of bootstrap draws, or none (one draw)."""
+
+SUMMARY_PARAMETERS = {
+    "count": ("log_rate", "log_mean_rate", "force_sd", "dispersion", "spread_slope", "type_effect"),
+    "survey": ("log_rate", "unit_sd", "rate_coef", "response_intercept", "response_coef", "selection", "delta",
+               "survey_effect"),
+}
+"""Parameters of :meth:`NationalResult.summary`, by kind of fit."""
+
+SURVEY_CATEGORY = "cases"
+"""The category of a survey fit's national draws when it measures no record-search category."""
 
 
 @dataclass(frozen=True)
 class Interval:
-    """A point estimate (the median of the draws unless the estimator declares another) with a central interval."""
+    """A point estimate (by the estimator's declared rule) with a central interval.
+
+    Unpacks as ``estimate, lower, upper``.
+    """
 
     category: str
     estimand: str
@@ -33,6 +61,9 @@ class Interval:
     lower: float
     upper: float
     level: float
+
+    def __iter__(self):
+        return iter((self.estimate, self.lower, self.upper))
 
     def __str__(self) -> str:
         digits = 1 if self.estimand == "per_unit_per_annum" else 0
@@ -47,16 +78,20 @@ def _check_level(level: float) -> float:
     return float(level)
 
 
+def _now() -> str:
+    return datetime.now(UTC).isoformat(timespec="seconds")
+
+
 @dataclass(frozen=True, eq=False)
-class ExtentResult:
-    """National extent estimates from one estimator.
+class NationalResult:
+    """National estimates from one estimator: record-search counts or a survey with non-response.
 
     Attributes
     ----------
     estimator : str
-        ``"naive"`` or ``"hierarchical"``.
-    data : ExtentData
-        The data fitted.
+        The estimator's ``name`` (``"naive"``, ``"hierarchical"``, ``"glm_bootstrap"``, ``"survey"``).
+    data : ExtentData or SurveyData
+        The data fitted; its type is the result's :attr:`kind` (``"count"`` or ``"survey"``).
     national : xarray.DataArray
         Draws of the national total over each category's period, dims ``(chain, draw, category)``; a single
         draw for a point estimator.
@@ -66,31 +101,80 @@ class ExtentResult:
         Convergence record of a Bayesian fit.
     settings : dict
         Everything needed to reproduce the fit (priors, sampler, estimator options), JSON-serialisable.
+    mechanism : str or None
+        Non-response mechanism of a survey fit (``mcar``, ``mar``, ``mnar``, ``delta``, ``joint-`` prefixed
+        when record searches were used too).
+    years : float or None
+        Period of the totals in years where it is not the data's own per category (a survey fit).
+    point_estimate : {"posterior median", "plug-in"}
+        The estimator's declared point-estimate rule (:data:`POINT_ESTIMATES`).
+    interval_kind : {"credible", "bootstrap", "none"}
+        What the intervals are (:data:`INTERVAL_KINDS`); citations say it.
+    plug_in : dict or None
+        The estimator's plug-in national total per category, the estimate when ``point_estimate`` is
+        ``"plug-in"``.
     """
 
     estimator: str
-    data: ExtentData
+    data: ExtentData | SurveyData
     national: xr.DataArray
     idata: az.InferenceData | None = None
     diagnostics: Diagnostics | None = None
     settings: dict = field(default_factory=dict)
-    created_at: str = field(default_factory=lambda: datetime.now(UTC).isoformat(timespec="seconds"))
+    created_at: str = field(default_factory=_now)
+    mechanism: str | None = None
+    years: float | None = None
+    point_estimate: str = "posterior median"
+    interval_kind: str = "credible"
+    plug_in: dict[str, float] | None = None
+
+    _file_kind = None
+    """The kind of file :meth:`from_netcdf` accepts (any for this class)."""
+
+    def __post_init__(self):
+        if set(self.national.dims) != {CHAIN, DRAW, CATEGORY}:
+            raise ConfigError(f"national draws need dims ({CHAIN}, {DRAW}, {CATEGORY}), got {self.national.dims}")
+        if self.point_estimate not in POINT_ESTIMATES:
+            raise ConfigError(f"point_estimate must be one of {POINT_ESTIMATES}, got {self.point_estimate!r}")
+        if self.interval_kind not in INTERVAL_KINDS:
+            raise ConfigError(f"interval_kind must be one of {INTERVAL_KINDS}, got {self.interval_kind!r}")
+        if self.point_estimate == "plug-in" and set(self.plug_in or ()) != set(self.categories):
+            raise ConfigError("a plug-in point estimate needs plug_in, the national total of every category")
 
     # -- estimands ---------------------------------------------------------------------------------------
+    @property
+    def kind(self) -> str:
+        """``"count"`` (record searches, :class:`ExtentData`) or ``"survey"`` (:class:`SurveyData`)."""
+        return data_kind(self.data)
+
+    @property
+    def label(self) -> str:
+        """The result's name in studies and comparisons: the estimator, with the mechanism of a survey fit
+        (``survey-mar``)."""
+        return self.estimator if self.mechanism is None else f"{self.estimator}-{self.mechanism}"
+
     @property
     def categories(self) -> list[str]:
         return [str(c) for c in self.national[CATEGORY].values]
 
     @property
-    def interval_kind(self) -> str:
-        """What the intervals are: ``"credible"`` (posterior draws) unless the estimator's settings declare
-        another ``interval_kind`` (``"bootstrap"``)."""
-        return str(self.settings.get("interval_kind", "credible"))
-
-    @property
     def converged(self) -> bool:
         """True for point estimators and for Bayesian fits that pass every diagnostic check."""
         return self.diagnostics is None or self.diagnostics.converged
+
+    def _category(self, category: str | None) -> str:
+        if category is None:
+            if len(self.categories) != 1:
+                raise ConfigError(f"name the category: the result has {len(self.categories)} "
+                                  f"({', '.join(self.categories)})")
+            return self.categories[0]
+        if category not in self.categories:
+            raise ConfigError(f"unknown category {category!r}; known: {', '.join(self.categories)}")
+        return category
+
+    def period(self, category: str) -> float:
+        """Length in years of the period of ``category``'s national total."""
+        return float(self.years) if self.years is not None else float(self.data.years(category))
 
     def draws(self, estimand: str = "total") -> xr.DataArray:
         """National draws of ``estimand`` (``total``, ``per_annum`` or ``per_unit_per_annum``)."""
@@ -99,47 +183,52 @@ class ExtentResult:
     def _per_estimand(self, totals: xr.DataArray, estimand: str) -> xr.DataArray:
         if estimand not in ESTIMANDS:
             raise ConfigError(f"estimand must be one of {ESTIMANDS}, got {estimand!r}")
-        years = xr.DataArray([self.data.years(c) for c in self.categories], dims=CATEGORY,
-                             coords={CATEGORY: self.categories})
         if estimand == "total":
             return totals
+        years = xr.DataArray([self.period(c) for c in self.categories], dims=CATEGORY,
+                             coords={CATEGORY: self.categories})
         per_annum = totals / years
         return per_annum if estimand == "per_annum" else per_annum / self.data.n_units
 
-    def interval(self, category: str, estimand: str = "per_annum", level: float = CI_LEVEL) -> Interval:
-        """Point estimate and central interval of one national estimand.
+    def interval(self, category: str | None = None, estimand: str = "per_annum",
+                 level: float = CI_LEVEL) -> Interval:
+        """Point estimate (by :attr:`point_estimate`) and central interval of one national estimand.
 
-        The estimate is the median of the draws, or, where the settings declare ``point_estimate: "plug_in"``
-        (the GLM bootstrap), the estimator's plug-in national total ``settings["plug_in"]``.
+        ``category`` may be left out when the result has only one (a survey fit).
         """
         level = _check_level(level)
-        if category not in self.categories:
-            raise ConfigError(f"unknown category {category!r}; known: {', '.join(self.categories)}")
+        category = self._category(category)
         x = self.draws(estimand).sel({CATEGORY: category}).values.ravel()
-        if x.size == 1:
-            return Interval(category, estimand, float(x[0]), np.nan, np.nan, level)
-        lo, med, hi = np.quantile(x, [(1 - level) / 2, 0.5, (1 + level) / 2])
-        if self.settings.get("point_estimate") == "plug_in":
-            plug_in = xr.DataArray([self.settings["plug_in"][c] for c in self.categories], dims=CATEGORY,
+        lo, estimate, hi = (float(q) for q in np.quantile(x, [(1 - level) / 2, 0.5, (1 + level) / 2]))
+        if self.point_estimate == "plug-in":
+            plug_in = xr.DataArray([self.plug_in[c] for c in self.categories], dims=CATEGORY,
                                    coords={CATEGORY: self.categories})
-            med = self._per_estimand(plug_in, estimand).sel({CATEGORY: category})
-        return Interval(category, estimand, float(med), float(lo), float(hi), level)
+            estimate = float(self._per_estimand(plug_in, estimand).sel({CATEGORY: category}))
+        if x.size == 1:
+            return Interval(category, estimand, estimate, np.nan, np.nan, level)
+        return Interval(category, estimand, estimate, lo, hi, level)
 
     def national_extent(self, level: float = CI_LEVEL) -> pd.DataFrame:
-        """Tidy table: ``category, estimator, estimand, estimate, lower, upper, level`` and the convergence of
-        each row (``converged``, and ``rhat``, ``ess_bulk`` of the category's national draws; empty for point
-        estimators)."""
+        """Tidy table: ``category, estimator, estimand, estimate, lower, upper, level`` (``mechanism`` after
+        ``estimator`` for a survey fit) and the convergence of each row (``converged``, and ``rhat``,
+        ``ess_bulk`` of the category's national draws; empty for point estimators)."""
+        level = _check_level(level)
         quality = self._national_diagnostics()
+        columns = list(TIDY_COLUMNS)
+        extra = {}
+        if self.mechanism is not None:
+            columns.insert(columns.index("estimator") + 1, "mechanism")
+            extra = {"mechanism": self.mechanism}
         rows = [
-            {"estimator": self.estimator, **vars(self.interval(c, e, level)), "converged": self.converged,
+            {"estimator": self.estimator, **extra, **vars(self.interval(c, e, level)), "converged": self.converged,
              **quality.get(c, {"rhat": np.nan, "ess_bulk": np.nan})}
             for c in self.categories
             for e in ESTIMANDS
         ]
-        return pd.DataFrame(rows)[TIDY_COLUMNS]
+        return pd.DataFrame(rows)[columns]
 
     def _national_diagnostics(self) -> dict[str, dict[str, float]]:
-        """R-hat and bulk ESS of each category's national draws (none for a point estimate)."""
+        """R-hat and bulk ESS of each category's national draws (none for fewer than 2 chains of 4 draws)."""
         nat = self.national
         if nat.sizes.get(CHAIN, 1) < 2 or nat.sizes.get(DRAW, 1) < 4:
             return {}
@@ -148,10 +237,17 @@ class ExtentResult:
         return {c: {"rhat": float(rhat.sel({CATEGORY: c})), "ess_bulk": float(ess.sel({CATEGORY: c}))}
                 for c in self.categories}
 
-    def prob_below(self, category: str, threshold: float, estimand: str = "per_annum") -> float:
-        """Posterior probability that the national ``estimand`` is below ``threshold``."""
-        x = self.draws(estimand).sel({CATEGORY: category}).values.ravel()
+    def prob_below(self, category: str | None, threshold: float, estimand: str = "per_annum") -> float:
+        """Probability (share of the draws) that the national ``estimand`` of ``category`` is below
+        ``threshold``."""
+        x = self.draws(estimand).sel({CATEGORY: self._category(category)}).values.ravel()
         return float(np.mean(x < threshold))
+
+    def response_rate(self) -> float:
+        """Posterior mean of the average response probability over surveyed units (a survey fit)."""
+        if self.idata is None or "response_prob" not in self.idata.posterior:
+            raise ConfigError("a response rate needs a survey fit (its posterior's response_prob)")
+        return float(self.idata.posterior["response_prob"].mean())
 
     def withheld(self) -> dict[str, list[str]]:
         """Categories whose citable sentence is withheld, with the reasons: the fit's diagnostic problems (shared
@@ -169,9 +265,13 @@ class ExtentResult:
                 out[c] = reasons
         return out
 
-    def citation(self, category: str, level: float = CI_LEVEL, estimand: str = "per_annum", *,
+    def subject(self, category: str) -> str:
+        """What a citation of ``category`` is about: the mechanism of a survey fit, else the category."""
+        return self.mechanism if self.mechanism is not None else category.replace("_", " ")
+
+    def citation(self, category: str | None = None, level: float = CI_LEVEL, estimand: str = "per_annum", *,
                  force: bool = False) -> str:
-        """One sentence a report writer can cite.
+        """One sentence a report writer can cite, naming the interval's kind (credible or bootstrap).
 
         Raises
         ------
@@ -179,33 +279,42 @@ class ExtentResult:
             When the category is :meth:`withheld` (the fit has not converged) and ``force`` is false; with
             ``force`` the sentence comes with a loud warning attached.
         """
+        category = self._category(category)
         iv = self.interval(category, estimand, level)
         reasons = self.withheld().get(category, [])
+        label = self.subject(category)
         if reasons and not force:
-            raise ConvergenceError(f"{category}: citable sentence withheld: the fit has not converged "
+            raise ConvergenceError(f"{label}: citable sentence withheld: the fit has not converged "
                                    f"({'; '.join(reasons)}); rerun with more tuning and draws, or pass "
                                    "force=True for the sentence with a warning")
-        label = category.replace("_", " ")
         digits = 1 if estimand == "per_unit_per_annum" else 0
+        cases = "cases" if self.kind == "survey" else "known cases"
         if np.isnan(iv.lower):
-            return (f"{label}: about {iv.estimate:,.{digits}f} known cases {ESTIMAND_LABELS[estimand]} "
+            return (f"{label}: about {iv.estimate:,.{digits}f} {cases} {ESTIMAND_LABELS[estimand]} "
                     f"({self.estimator} estimate, no interval).")
+        simulated = ", SIMULATED data" if getattr(self.data, "simulated", False) else ""
         text = (
-            f"{label}: about {iv.estimate:,.{digits}f} known cases {ESTIMAND_LABELS[estimand]} nationally "
-            f"({level:.0%} {self.interval_kind} interval {iv.lower:,.{digits}f} to {iv.upper:,.{digits}f})"
+            f"{label}: about {iv.estimate:,.{digits}f} {cases} {ESTIMAND_LABELS[estimand]} nationally "
+            f"({level:.0%} {self.interval_kind} interval {iv.lower:,.{digits}f} to {iv.upper:,.{digits}f}"
+            f"{simulated})"
         )
         return text + (unconverged_warning(reasons) if reasons else "") + "."
 
     def summary(self, level: float = CI_LEVEL) -> pd.DataFrame:
-        """Parameter table: mean, sd, median, central interval, bulk/tail ESS and R-hat (Bayesian fits), or the
-        sampled cases, population and scaling factor per category (naive)."""
+        """Parameter table: mean, sd, median, equal-tailed interval (``eti_`` columns: quantiles of the draws),
+        bulk/tail ESS and R-hat (Bayesian fits), or the sampled cases, population and scaling factor per category
+        (naive)."""
         level = _check_level(level)
         if self.idata is None:
             return pd.DataFrame(self.settings.get("factors", {})).T
         post = self.idata.posterior
-        names = [v for v in ("log_rate", "log_mean_rate", "force_sd", "dispersion", "spread_slope", "type_effect")
-                 if v in post]
-        return parameter_summary(post, names, level)
+        return parameter_summary(post, [v for v in SUMMARY_PARAMETERS[self.kind] if v in post], level)
+
+    def plot(self, *, level: float = CI_LEVEL, estimand: str = "per_annum", ax=None):
+        """The forest plot of the national intervals (:func:`extent.reporting.plots.forest_plot`)."""
+        from extent.reporting.plots import forest_plot
+
+        return forest_plot(self, level=level, estimand=estimand, ax=ax)
 
     # -- persistence --------------------------------------------------------------------------------------
     def to_netcdf(self, path: str | Path, *, keep_counts: bool = False) -> Path:
@@ -215,82 +324,35 @@ class ExtentResult:
         ----------
         path : str or Path
         keep_counts : bool
-            Store the raw per-unit counts (the data's ``cases`` and the posterior's :data:`DATA_GROUPS`). By
-            default they are withheld (disclosure control, :mod:`extent.disclosure`): the file keeps the units,
-            the searched cells and everything needed to read the estimates, and loads with missing cases, which
-            cannot be refitted.
+            Store the raw per-unit counts (the data's ``cases`` or survey returns, and the posterior's
+            :data:`~extent.result_files.DATA_GROUPS`). By default they are withheld (disclosure control,
+            :mod:`extent.disclosure`): the file keeps the units, the searched cells (who responded) and everything
+            needed to read the estimates, and loads with missing counts, which cannot be refitted.
         """
-        path = Path(path)
-        withheld = not keep_counts or self.data.counts_withheld
-        data = self.data.withhold_counts() if withheld else self.data
-        groups = stored_groups(self.idata, withhold=withheld)
-        groups["predictions"] = self.national.to_dataset(name="national_total")
-        units = data.units.reset_index()
-        text = units.select_dtypes(exclude="number").columns
-        units[text] = units[text].fillna("").astype(str)  # an empty text cell reads back as missing
-        counts = data.counts.assign(cases=data.counts["cases"].astype(float)) if withheld else data.counts
-        groups["fit_data_units"] = xr.Dataset.from_dataframe(units)
-        groups["fit_data_counts"] = xr.Dataset.from_dataframe(counts)
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            idata = az.InferenceData(**groups)
-        idata.predictions.attrs.update(
-            {
-                "extent_estimator": self.estimator,
-                "extent_settings": json.dumps(self.settings, default=str),
-                "extent_diagnostics": json.dumps(self.diagnostics.to_dict() if self.diagnostics else None),
-                "extent_data_name": self.data.name,
-                "extent_data_hash": data.hash(),
-                "extent_counts": "withheld" if withheld else "kept",
-                "extent_data_auxiliary": json.dumps({"covariates": list(self.data.covariates),
-                                                     "exposure": self.data.exposure,
-                                                     "records_exposure": self.data.records_exposure}),
-                "extent_created_at": self.created_at,
-                "extent_version": _version(),
-            }
-        )
-        idata.predictions.attrs["extent_checksum"] = _checksum(self.national, idata.predictions.attrs)
-        return write_netcdf(idata, path)
+        return save_result(self, path, keep_counts=keep_counts)
 
     @classmethod
-    def from_netcdf(cls, path: str | Path) -> ExtentResult:
-        """Load a result saved with :meth:`to_netcdf`."""
-        path = Path(path)
-        idata, attrs = read_netcdf(path)
-        if "extent_estimator" not in attrs:
-            raise ExtentError(f"{path}: not an extent result file")
-        try:
-            units = idata["fit_data_units"].to_dataframe().reset_index(drop=True)
-            counts = idata["fit_data_counts"].to_dataframe().reset_index(drop=True)
-            auxiliary = json.loads(attrs.get("extent_data_auxiliary", "{}"))
-            withheld = attrs.get("extent_counts") == "withheld"
-            if withheld and counts["cases"].notna().any():
-                raise ExtentError(f"{path}: the file says its counts were withheld but it holds some (the file was "
-                                  "modified)")
-            data = ExtentData.from_frames(units, counts.assign(cases=0) if withheld else counts,
-                                          name=attrs["extent_data_name"], **auxiliary)
-            if withheld:
-                data = data.withhold_counts()
-            national = idata.predictions["national_total"].load()
-            posterior_groups = {g: idata[g] for g in idata.groups()
-                                if g in ("posterior", "sample_stats", "observed_data")}
-            diag = json.loads(attrs["extent_diagnostics"])
-            result = cls(
-                estimator=attrs["extent_estimator"],
-                data=data,
-                national=national,
-                idata=az.InferenceData(**posterior_groups) if "posterior" in posterior_groups else None,
-                diagnostics=Diagnostics(**diag) if diag else None,
-                settings=json.loads(attrs["extent_settings"]),
-                created_at=attrs["extent_created_at"],
-            )
-        except (KeyError, TypeError, ValueError, AttributeError, ExtentError) as err:
-            raise ExtentError(f"{path}: not a complete extent result file ({type(err).__name__}: {err})") from None
-        _check_integrity(path, result, attrs)
-        return result
+    def from_netcdf(cls, path: str | Path) -> NationalResult:
+        """Load a result saved with :meth:`to_netcdf`, of either kind (count or survey fit).
+
+        Raises
+        ------
+        ExtentError
+            A missing, unreadable or foreign file, or one whose data hash, checksum or recomputed diagnostics do
+            not match what was saved.
+        """
+        return cls._from_fields(load_result(path, expect=cls._file_kind))
+
+    @classmethod
+    def _from_fields(cls, fields: dict) -> NationalResult:
+        obj = object.__new__(cls)
+        NationalResult.__init__(obj, **fields)
+        return obj
 
     def __repr__(self) -> str:
-        lines = [f"ExtentResult({self.estimator}, {self.data!r})"]
+        what = self.estimator if self.mechanism is None else f"{self.estimator} {self.mechanism}"
+        simulated = " (SIMULATED data)" if getattr(self.data, "simulated", False) else ""
+        lines = [f"{type(self).__name__}({what}, {self.data!r}){simulated}"]
         for c in self.categories:
             lines.append(f"  {c}: {self.interval(c, 'per_annum')} per annum")
         if self.diagnostics is not None:
@@ -298,86 +360,17 @@ class ExtentResult:
         return "\n".join(lines)
 
 
+ExtentResult = NationalResult
+"""The historical name of :class:`NationalResult` (count fits were its first kind)."""
+
+
 def unconverged_warning(reasons: list[str]) -> str:
     """What a forced citation of an unconverged quantity carries."""
     return f" [WARNING: NOT CONVERGED ({'; '.join(reasons)}); cited on request; do not publish this figure]"
 
 
-def _checksum(national: xr.DataArray, attrs: dict) -> str:
-    """SHA-256 of the national draws and the result's stored attrs (tamper evidence, not security)."""
-    h = hashlib.sha256(np.ascontiguousarray(national.transpose(CHAIN, DRAW, CATEGORY).values, float).tobytes())
-    h.update(json.dumps(list(map(str, national[CATEGORY].values))).encode())
-    for key in sorted(k for k in attrs if k.startswith("extent_") and k != "extent_checksum"):
-        h.update(f"{key}={attrs[key]}".encode())
-    return h.hexdigest()
-
-
-def _check_integrity(path: Path, result: ExtentResult, attrs: dict) -> None:
-    """Refuse a loaded result whose data, draws, attrs or diagnostics are not the ones that were saved."""
-    if result.data.hash() != attrs.get("extent_data_hash"):
-        raise ExtentError(f"{path}: the data in the file do not match its stored data hash (the file was modified)")
-    if "extent_checksum" not in attrs:
-        warnings.warn(f"{path}: written by an older extent without a checksum; it cannot be checked for changes",
-                      UserWarning, stacklevel=3)
-    elif _checksum(result.national, attrs) != attrs["extent_checksum"]:
-        raise ExtentError(f"{path}: the national draws or the stored settings and diagnostics do not match the "
-                          "file's checksum (the file was modified)")
-    spec = result.settings.get("diagnosed")
-    if result.diagnostics is not None and result.idata is not None and spec:
-        post = result.idata.posterior.assign(national_total=result.national)
-        again = Diagnostics.from_idata(az.InferenceData(posterior=post, sample_stats=result.idata.sample_stats),
-                                       spec["var_names"], unit_names=tuple(spec["unit_names"]))
-        stored, fresh = result.diagnostics.to_dict(), again.to_dict()
-        if any(not np.isclose(stored[k], fresh[k], rtol=1e-9, equal_nan=True) for k in stored
-               if isinstance(stored[k], (int, float)) and isinstance(fresh[k], (int, float))):
-            raise ExtentError(f"{path}: the stored diagnostics ({result.diagnostics}) are not those of the draws in "
-                              f"the file ({again}); the file was modified")
-
-
-DATA_GROUPS = ("observed_data", "constant_data", "log_likelihood", "posterior_predictive")
-"""Groups of a posterior that hold the observed values or pointwise functions of them (PyMC's sampler mirrors
-each observation's ``pm.Data`` in ``constant_data``); a fit file withholding its counts stores none of them."""
-
-
-def stored_groups(idata: az.InferenceData | None, *, withhold: bool) -> dict[str, xr.Dataset]:
-    """The groups of ``idata`` a fit file stores: all of them, or without :data:`DATA_GROUPS` when ``withhold``."""
-    if idata is None:
-        return {}
-    return {g: idata[g] for g in idata.groups() if not (withhold and g in DATA_GROUPS)}
-
-
-def write_netcdf(idata: az.InferenceData, path: Path) -> Path:
-    """Write ``idata`` to ``path`` through a temporary file, so a failure leaves nothing half-written."""
-    tmp = path.with_name(path.name + ".part")
-    try:
-        idata.to_netcdf(str(tmp))
-        tmp.replace(path)
-    finally:
-        tmp.unlink(missing_ok=True)
-    return path
-
-
-def read_netcdf(path: Path) -> tuple[az.InferenceData, dict]:
-    """Read a file written by :func:`write_netcdf`: the groups and the result's attrs (``{}`` if none)."""
-    if not path.is_file():
-        raise ExtentError(f"{path}: file not found")
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            idata = az.from_netcdf(str(path))
-    except (OSError, ValueError, KeyError, TypeError, RuntimeError) as err:
-        raise ExtentError(f"{path}: not a readable netCDF file ({type(err).__name__}: {err})") from None
-    return idata, dict(idata.predictions.attrs) if "predictions" in idata.groups() else {}
-
-
-def _version() -> str:
-    from extent import __version__
-
-    return __version__
-
-
-def point_result(estimator: str, data: ExtentData, totals: dict[str, float], settings: dict) -> ExtentResult:
-    """An :class:`ExtentResult` for a point estimator (one draw)."""
+def point_result(estimator: str, data: ExtentData, totals: dict[str, float], settings: dict) -> NationalResult:
+    """A :class:`NationalResult` for a point estimator (one draw, its own plug-in estimate, no interval)."""
     categories = list(totals)
     national = xr.DataArray(
         np.array([totals[c] for c in categories], dtype=float).reshape(1, 1, -1),
@@ -385,4 +378,6 @@ def point_result(estimator: str, data: ExtentData, totals: dict[str, float], set
         coords={CHAIN: [0], DRAW: [0], CATEGORY: categories},
         name="national_total",
     )
-    return ExtentResult(estimator=estimator, data=data, national=national, settings=settings)
+    return NationalResult(estimator=estimator, data=data, national=national, settings=settings,
+                          point_estimate="plug-in", interval_kind="none",
+                          plug_in={c: float(v) for c, v in totals.items()})

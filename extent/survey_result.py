@@ -1,36 +1,20 @@
-"""Results of survey non-response fits: :class:`SurveyResult` and the sensitivity analysis :class:`Sensitivity`."""
+"""Survey non-response fits: :class:`SurveyResult` (the one national result type, built from a survey) and the
+sensitivity analysis :class:`Sensitivity`."""
 
 from __future__ import annotations
 
-import json
-import warnings
-from dataclasses import dataclass, field
-from datetime import UTC, datetime
-from pathlib import Path
+from dataclasses import dataclass
 
 import arviz as az
 import numpy as np
 import pandas as pd
 import xarray as xr
 
-from extent.constants import CI_LEVEL, CONVERGENCE_COLUMNS, ESTIMANDS
+from extent.constants import CATEGORY, CI_LEVEL, ESTIMANDS
 from extent.data.survey import SurveyData
-from extent.exceptions import ConfigError, ConvergenceError, ExtentError
+from extent.exceptions import ConfigError
 from extent.inference.diagnostics import Diagnostics
-from extent.inference.summary import parameter_summary
-from extent.results import ESTIMAND_LABELS, read_netcdf, stored_groups, unconverged_warning, write_netcdf
-
-SURVEY_COLUMNS = ["mechanism", "estimand", "estimate", "lower", "upper", "level", *CONVERGENCE_COLUMNS]
-"""Columns of the tidy table of ``extent survey``."""
-
-PARAMETERS = ["log_rate", "unit_sd", "rate_coef", "response_intercept", "response_coef", "selection", "delta",
-              "survey_effect"]
-
-
-def _check_level(level: float) -> float:
-    if not 0 < level < 1:
-        raise ConfigError(f"level must be in (0, 1), got {level!r}")
-    return float(level)
+from extent.results import SURVEY_CATEGORY, Interval, NationalResult, _now
 
 
 def _check_estimand(estimand: str) -> str:
@@ -45,18 +29,23 @@ def quantiles(x: np.ndarray, level: float) -> tuple[float, float, float]:
     return float(med), float(lo), float(hi)
 
 
-@dataclass(frozen=True, eq=False)
-class SurveyResult:
-    """National total from a survey with non-response, under one named mechanism.
+class SurveyResult(NationalResult):
+    """A survey fit: a :class:`~extent.results.NationalResult` of kind ``"survey"``, built from the survey's
+    own arguments.
 
-    Attributes
+    ``national`` may have dims ``(chain, draw)``: its category is then the settings' ``joint_category`` (a
+    joint fit) or :data:`~extent.results.SURVEY_CATEGORY`. The survey's earlier call forms still work:
+    ``interval(estimand, level)``, ``citation(estimand, level)`` and ``prob_below(threshold, estimand)``.
+    :meth:`from_netcdf` loads survey fit files only.
+
+    Parameters
     ----------
     mechanism : str
         ``mcar``, ``mar``, ``mnar`` or ``delta`` (``joint-`` prefixed when record searches were used too).
     data : SurveyData
         The survey fitted.
     national : xarray.DataArray
-        Draws of the national total over ``years``, dims ``(chain, draw)``.
+        Draws of the national total over ``years``.
     years : float
         Period of the total in years.
     idata : arviz.InferenceData
@@ -67,195 +56,43 @@ class SurveyResult:
         Priors, fixed parameters, sampler and options (JSON-serialisable).
     """
 
-    mechanism: str
-    data: SurveyData
-    national: xr.DataArray
-    years: float
-    idata: az.InferenceData
-    diagnostics: Diagnostics
-    settings: dict = field(default_factory=dict)
-    created_at: str = field(default_factory=lambda: datetime.now(UTC).isoformat(timespec="seconds"))
+    _file_kind = "survey"
 
-    @property
-    def converged(self) -> bool:
-        return self.diagnostics.converged
+    def __init__(self, mechanism: str, data: SurveyData, national: xr.DataArray, years: float,
+                 idata: az.InferenceData | None = None, diagnostics: Diagnostics | None = None,
+                 settings: dict | None = None, created_at: str | None = None, **fields):
+        settings = dict(settings or {})
+        if CATEGORY not in national.dims:
+            national = national.expand_dims({CATEGORY: [settings.get("joint_category") or SURVEY_CATEGORY]},
+                                            axis=-1)
+        super().__init__(estimator=fields.pop("estimator", "survey"), data=data,
+                         national=national.rename("national_total"), idata=idata, diagnostics=diagnostics,
+                         settings=settings, created_at=created_at or _now(), mechanism=mechanism,
+                         years=float(years), **fields)
 
-    def draws(self, estimand: str = "total") -> np.ndarray:
-        """Flat draws of ``total``, ``per_annum`` or ``per_unit_per_annum``."""
-        x = self.national.values.ravel().astype(float)
-        if _check_estimand(estimand) == "total":
-            return x
-        x = x / self.years
-        return x if estimand == "per_annum" else x / self.data.n_units
+    def _legacy(self, category) -> bool:
+        return isinstance(category, str) and category in ESTIMANDS and category not in self.categories
 
-    def interval(self, estimand: str = "total", level: float = CI_LEVEL) -> tuple[float, float, float]:
-        """``(median, lower, upper)`` of one estimand."""
-        return quantiles(self.draws(estimand), _check_level(level))
+    def interval(self, category: str | None = None, estimand: str | float | None = None,
+                 level: float = CI_LEVEL) -> Interval:
+        """As :meth:`NationalResult.interval`; ``interval(estimand, level)`` too."""
+        if self._legacy(category):
+            category, estimand, level = None, category, CI_LEVEL if estimand is None else estimand
+        return super().interval(category, "per_annum" if estimand is None else estimand, level)
 
-    def national_extent(self, level: float = CI_LEVEL) -> pd.DataFrame:
-        """Tidy table: ``mechanism, estimand, estimate, lower, upper, level`` (one row per estimand) and the
-        fit's convergence (``converged``; ``rhat`` and ``ess_bulk`` of the national draws)."""
-        level = _check_level(level)
-        quality = {"converged": self.converged, **self._national_quality()}
-        rows = []
-        for estimand in ESTIMANDS:
-            est, lo, hi = self.interval(estimand, level)
-            rows.append({"mechanism": self.mechanism, "estimand": estimand, "estimate": est, "lower": lo,
-                         "upper": hi, "level": level, **quality})
-        return pd.DataFrame(rows, columns=SURVEY_COLUMNS)
+    def citation(self, category: str | None = None, level: float = CI_LEVEL, estimand: str = "per_annum", *,
+                 force: bool = False) -> str:
+        """As :meth:`NationalResult.citation`; ``citation(estimand, level)`` too."""
+        if self._legacy(category):
+            category, estimand = None, category
+        return super().citation(category, level, estimand, force=force)
 
-    def _national_quality(self) -> dict[str, float]:
-        ds = self.national.to_dataset(name="national_total")
-        return {"rhat": float(az.rhat(ds)["national_total"]),
-                "ess_bulk": float(az.ess(ds, method="bulk")["national_total"])}
-
-    def withheld(self) -> list[str]:
-        """Why this fit's citable sentence is withheld (the fit's diagnostic problems, and the national draws' own
-        R-hat or bulk ESS where they fail); empty when it may be cited."""
-        q = self._national_quality()
-        return self.diagnostics.withheld(q["rhat"], q["ess_bulk"])
-
-    def citation(self, estimand: str = "per_annum", level: float = CI_LEVEL, *, force: bool = False) -> str:
-        """One sentence a report writer can cite.
-
-        Raises
-        ------
-        ConvergenceError
-            When the fit is :meth:`withheld` and ``force`` is false; with ``force`` the sentence comes with a
-            loud warning attached.
-        """
-        est, lo, hi = self.interval(estimand, level)
-        reasons = self.withheld()
-        if reasons and not force:
-            raise ConvergenceError(f"{self.mechanism}: citable sentence withheld: the fit has not converged "
-                                   f"({'; '.join(reasons)}); rerun with more tuning and draws, or pass "
-                                   "force=True for the sentence with a warning")
-        digits = 1 if estimand == "per_unit_per_annum" else 0
-        text = (f"{self.mechanism}: about {est:,.{digits}f} cases {ESTIMAND_LABELS[estimand]} nationally "
-                f"({level:.0%} credible interval {lo:,.{digits}f} to {hi:,.{digits}f}"
-                f"{', SIMULATED data' if self.data.simulated else ''})")
-        return text + (unconverged_warning(reasons) if reasons else "") + "."
-
-    def prob_below(self, threshold: float, estimand: str = "per_annum") -> float:
-        """Posterior probability that the national ``estimand`` is below ``threshold``."""
-        return float(np.mean(self.draws(estimand) < threshold))
-
-    def response_rate(self) -> float:
-        """Posterior mean of the average response probability over surveyed units."""
-        return float(self.idata.posterior["response_prob"].mean())
-
-    def summary(self, level: float = CI_LEVEL) -> pd.DataFrame:
-        """Parameter table: mean, sd, median, equal-tailed interval (``eti_`` columns), ESS and R-hat."""
-        level = _check_level(level)
-        return parameter_summary(self.idata.posterior, [v for v in PARAMETERS if v in self.idata.posterior], level)
-
-    def to_netcdf(self, path: str | Path, *, keep_counts: bool = False) -> Path:
-        """Save posterior, national draws, survey data and settings to one netCDF file (atomically).
-
-        Parameters
-        ----------
-        path : str or Path
-        keep_counts : bool
-            Store each unit's survey return (and, for a joint fit, its record-search count) with the posterior's
-            data groups (:data:`~extent.results.DATA_GROUPS`). By default they are withheld (disclosure
-            control, :mod:`extent.disclosure`): the file keeps the units, who responded, the caps and everything
-            needed to read the estimates, and loads with missing returns, which cannot be refitted.
-        """
-        path = Path(path)
-        withheld = not keep_counts or self.data.returns_withheld
-        data = self.data.withhold_returns() if withheld else self.data
-        groups = stored_groups(self.idata, withhold=withheld)
-        groups["predictions"] = self.national.rename("national_total").to_dataset()
-        units = data.units.reset_index()
-        groups["fit_data_units"] = xr.Dataset.from_dataframe(
-            units.astype({c: str for c in units.select_dtypes(exclude="number").columns}))
-        groups["fit_data_survey"] = xr.Dataset.from_dataframe(data.responses)
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            idata = az.InferenceData(**groups)
-        idata.predictions.attrs.update({
-            "extent_estimator": "survey",
-            "extent_mechanism": self.mechanism,
-            "extent_years": self.years,
-            "extent_settings": json.dumps(self.settings, default=str),
-            "extent_diagnostics": json.dumps(self.diagnostics.to_dict()),
-            "extent_data_name": data.name,
-            "extent_data_hash": data.hash(),
-            "extent_counts": "withheld" if withheld else "kept",
-            "extent_data_simulated": int(data.simulated),
-            "extent_data_notes": json.dumps(list(data.notes)),
-            "extent_survey_years": data.years,
-            "extent_survey_covariates": json.dumps(list(data.covariates)),
-            "extent_created_at": self.created_at,
-        })
-        return write_netcdf(idata, path)
-
-    @classmethod
-    def from_netcdf(cls, path: str | Path) -> SurveyResult:
-        """Load a result saved with :meth:`to_netcdf` (posterior, national draws, survey data, settings).
-
-        Raises
-        ------
-        ExtentError
-            When the file is missing, is not a survey result of ``extent``, or its survey data do not match its
-            stored data hash (a modified file).
-        """
-        path = Path(path)
-        idata, attrs = read_netcdf(path)
-        if attrs.get("extent_estimator") != "survey":
-            raise ExtentError(f"{path}: not an extent survey result file (save one with SurveyResult.to_netcdf)")
-        data = _survey_data(idata, attrs, path)
-        if "extent_data_hash" in attrs and data.hash() != attrs["extent_data_hash"]:
-            raise ExtentError(f"{path}: the survey data in the file do not match its stored data hash (the file was "
-                              "modified)")
-        fitted = {g: idata[g] for g in idata.groups() if g != "predictions" and not g.startswith("fit_data_")}
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            posterior = az.InferenceData(**fitted)
-        return cls(
-            mechanism=attrs["extent_mechanism"],
-            data=data,
-            national=idata.predictions["national_total"].load(),
-            years=float(attrs["extent_years"]),
-            idata=posterior,
-            diagnostics=Diagnostics(**json.loads(attrs["extent_diagnostics"])),
-            settings=json.loads(attrs["extent_settings"]),
-            created_at=attrs["extent_created_at"],
-        )
-
-    def __repr__(self) -> str:
-        est, lo, hi = self.interval("total")
-        label = " (SIMULATED data)" if self.data.simulated else ""
-        return (
-            f"SurveyResult({self.mechanism}, {self.data!r}){label}\n"
-            f"  national total over {self.years:g} years: {est:,.0f} (90% CI {lo:,.0f} to {hi:,.0f})\n"
-            f"  diagnostics: {self.diagnostics}"
-        )
-
-
-def _survey_data(idata: az.InferenceData, attrs: dict, path: Path) -> SurveyData:
-    """The fitted survey, rebuilt (and validated again) from the groups written by ``to_netcdf``; returns may be
-    missing only where the file says they were withheld."""
-    units = idata["fit_data_units"].to_dataframe().reset_index(drop=True)
-    responses = idata["fit_data_survey"].to_dataframe().reset_index(drop=True)
-    responses["cap"] = responses["cap"].where(np.isfinite(responses["cap"]))  # inf: uncapped
-    withheld = attrs.get("extent_counts") == "withheld"
-    if withheld:
-        if responses["returned"].notna().any():
-            raise ExtentError(f"{path}: the file says its survey returns were withheld but it holds some (the file "
-                              "was modified)")
-        responses["returned"] = responses["returned"].where(responses["responded"] != 1, 0.0)
-    data = SurveyData.from_frames(
-        units, responses,
-        years=float(attrs.get("extent_survey_years", attrs["extent_years"])),
-        covariates=json.loads(attrs.get("extent_survey_covariates", "null")),
-        name=attrs["extent_data_name"],
-        units_source=f"{path} (units)",
-        survey_source=f"{path} (survey)",
-        simulated=bool(int(attrs.get("extent_data_simulated", 0))),
-        notes=tuple(json.loads(attrs.get("extent_data_notes", "[]"))),
-    )
-    return data.withhold_returns() if withheld else data
+    def prob_below(self, category: str | float | None, threshold: float | str | None = None,
+                   estimand: str = "per_annum") -> float:
+        """As :meth:`NationalResult.prob_below`; ``prob_below(threshold, estimand)`` too."""
+        if not isinstance(category, str | None):
+            category, threshold, estimand = None, category, "per_annum" if threshold is None else threshold
+        return super().prob_below(category, threshold, estimand)
 
 
 @dataclass(frozen=True)

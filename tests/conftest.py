@@ -40,3 +40,21 @@ def report():
     from extent.datasets import load_report
 
     return load_report()
+
+
+@pytest.fixture(scope="session")
+def survey_fit():
+    """A small seeded MCAR survey fit (simulated survey of 20 units), for tests of what composes with a fit."""
+    import warnings
+
+    from extent.estimators import SurveyEstimator
+    from extent.exceptions import ConvergenceWarning
+    from extent.inference import SamplerConfig
+    from extent.simulate.survey import simulate_survey
+
+    sim = simulate_survey("mcar", seed=21, n_units=20)
+    sampler = SamplerConfig(draws=500, tune=500, chains=2, cores=1, target_accept=0.9, random_seed=5,
+                            nuts_sampler="pymc")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        return SurveyEstimator(mechanism="mcar", sampler=sampler).fit(sim.data), sim

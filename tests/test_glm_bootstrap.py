@@ -36,7 +36,7 @@ def test_plug_in_total_is_the_poisson_mle_prediction():
         rate = cells["cases"].sum() / (pop[cells["unit"]].sum() * years)
         unsearched = pop.drop(cells["unit"]).sum() * years
         expected = cells["cases"].sum() + rate * unsearched
-        assert res.settings["plug_in"][category] == pytest.approx(expected, rel=1e-9)
+        assert res.plug_in[category] == pytest.approx(expected, rel=1e-9)
         iv = res.interval(category, "total")
         assert iv.estimate == pytest.approx(expected, rel=1e-9)  # the displayed estimate is the plug-in
         assert res.interval(category, "per_annum").estimate == pytest.approx(expected / years, rel=1e-9)

@@ -222,8 +222,9 @@ def test_survey_result_tidy_table(small, tmp_path):
     res = SurveyResult(mechanism="mar", data=small, national=national, years=4.0, idata=idata,
                        diagnostics=Diagnostics(1.0, 500, 500, 0, 1000, 1))
     table = res.national_extent(0.9)
-    assert table.columns.tolist() == ["mechanism", "estimand", "estimate", "lower", "upper", "level", "converged",
-                                      "rhat", "ess_bulk"]
+    assert table.columns.tolist() == ["category", "estimator", "mechanism", "estimand", "estimate", "lower",
+                                      "upper", "level", "converged", "rhat", "ess_bulk"]
+    assert set(table["category"]) == {"cases"} and set(table["estimator"]) == {"survey"}
     assert table["converged"].all() and np.isnan(table["rhat"]).all()  # one chain: no R-hat
     total = table.set_index("estimand").loc["total"]
     assert total["estimate"] == pytest.approx(500.5)
@@ -285,7 +286,7 @@ def test_survey_result_netcdf_round_trip(tmp_path):
     assert back.mechanism == "mnar" and back.years == 4.0
     assert back.diagnostics == res.diagnostics
     assert back.settings == res.settings and back.created_at == res.created_at
-    np.testing.assert_array_equal(back.national.values, national.values)
+    np.testing.assert_array_equal(back.national.sel(category="cases").values, national.values)
     pd.testing.assert_frame_equal(back.national_extent(0.8), res.national_extent(0.8))
     assert back.data.hash() == data.hash()
     assert back.data.simulated and back.data.notes == data.notes and back.data.covariates == ("other_stages",)

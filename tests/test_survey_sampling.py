@@ -63,7 +63,7 @@ def test_mcar_fit_covers_truth_and_is_reproducible(mcar_survey):
         assert a.citation() == (f"mcar: about {pa:,.0f} cases per annum nationally (90% credible interval "
                                 f"{plo:,.0f} to {phi:,.0f}, SIMULATED data).")
     bad = dataclasses.replace(a, diagnostics=dataclasses.replace(a.diagnostics, divergences=4))
-    assert "4 divergent transitions" in bad.withheld()
+    assert "4 divergent transitions" in bad.withheld()["cases"]
     with pytest.raises(ConvergenceError, match="mcar: citable sentence withheld"):
         bad.citation()
     assert "[WARNING: NOT CONVERGED (" in bad.citation(force=True)
@@ -75,9 +75,9 @@ def test_ignoring_the_cap_lowers_the_total():
     assert sim.data.n_capped == 9
     cens = _fit(SurveyEstimator(mechanism="mcar", sampler=FAST), sim.data)
     naive = _fit(SurveyEstimator(mechanism="mcar", sampler=FAST, censored=False), sim.data)
-    assert naive.interval("total")[0] < 0.8 * cens.interval("total")[0]
-    assert naive.interval("total")[2] < sim.total  # face-value returns miss the truth entirely
-    assert cens.interval("total")[1] <= sim.total <= cens.interval("total")[2]
+    assert naive.interval("total").estimate < 0.8 * cens.interval("total").estimate
+    assert naive.interval("total").upper < sim.total  # face-value returns miss the truth entirely
+    assert cens.interval("total").lower <= sim.total <= cens.interval("total").upper
 
 
 @pytest.mark.sampling
@@ -132,8 +132,8 @@ def test_cli_survey_writes_tidy_csv(tmp_path, mcar_survey):
     assert res.exit_code == 0, res.output
     assert "Tipping point" not in res.output  # only with --threshold
     table = pd.read_csv(out)
-    assert table.columns.tolist() == ["mechanism", "estimand", "estimate", "lower", "upper", "level", "converged",
-                                      "rhat", "ess_bulk"]
+    assert table.columns.tolist() == ["category", "estimator", "mechanism", "estimand", "estimate", "lower",
+                                      "upper", "level", "converged", "rhat", "ess_bulk"]
     assert table["estimand"].tolist() == ["total", "per_annum", "per_unit_per_annum"]
     # 2 x 200 draws: short of the ESS the diagnostics ask for, and the CSV says so on every row
     assert table["converged"].nunique() == 1 and (table["rhat"] < 1.05).all() and (table["ess_bulk"] > 50).all()

@@ -1,7 +1,8 @@
 """Calibration studies: do the intervals mean what they say?
 
 Simulate countries with a known truth (:mod:`extent.simulate`), fit each estimator, and score the national
-intervals (:mod:`.metrics`) and posterior ranks (:mod:`.sbc`), serially or on Dask (:mod:`.runner`). On the
+intervals (:mod:`.metrics`) and posterior ranks (:mod:`.sbc`), serially or on Dask (:mod:`.runner`); survey
+estimators likewise on simulated surveys (:mod:`.survey_study`). On the
 real corpus, :mod:`.validation` searches a few units of complete tables by the designs of :mod:`.search`.
 """
 
@@ -24,6 +25,7 @@ from extent.calibrate.study import (
     run_replicate,
     run_subsample_replicate,
 )
+from extent.calibrate.survey_study import SurveyStudy, run_survey_replicate
 from extent.calibrate.validation import (
     ValidationResult,
     ValidationStudy,
@@ -40,6 +42,7 @@ __all__ = [
     "Study",
     "StudyResult",
     "SubsampleStudy",
+    "SurveyStudy",
     "ValidationResult",
     "ValidationStudy",
     "accuracy_table",
@@ -52,6 +55,7 @@ __all__ = [
     "run_replicate",
     "run_study",
     "run_subsample_replicate",
+    "run_survey_replicate",
     "run_validation",
     "run_validation_task",
     "search_units",

@@ -34,6 +34,7 @@ from extent.calibrate.study import (
     run_replicate,
     run_subsample_replicate,
 )
+from extent.calibrate.survey_study import SurveyStudy, run_survey_replicate
 from extent.calibrate.validation import ValidationStudy, run_validation_task
 from extent.exceptions import ConfigError, ExtentError
 
@@ -218,7 +219,8 @@ def run_study(
         ``progress(done, total)`` after each replicate.
     task : callable, optional
         The replicate function (default :func:`run_replicate`, :func:`run_subsample_replicate` for a
-        :class:`SubsampleStudy`, :func:`~extent.calibrate.validation.run_validation_task` for a
+        :class:`SubsampleStudy`, :func:`~extent.calibrate.survey_study.run_survey_replicate` for a
+        :class:`~extent.calibrate.survey_study.SurveyStudy`, :func:`~extent.calibrate.validation.run_validation_task` for a
         :class:`~extent.calibrate.validation.ValidationStudy`); must be importable on the workers. It is
         called as ``task(study, t)`` for ``t`` in ``range(study.n_tasks)`` (``range(study.reps)`` for a
         study without ``n_tasks``).
@@ -230,7 +232,8 @@ def run_study(
     """
     if task is None:
         task = (run_validation_task if isinstance(study, ValidationStudy)
-                else run_subsample_replicate if isinstance(study, SubsampleStudy) else run_replicate)
+                else run_subsample_replicate if isinstance(study, SubsampleStudy)
+                else run_survey_replicate if isinstance(study, SurveyStudy) else run_replicate)
     if retries < 0:
         raise ConfigError(f"retries must be >= 0, got {retries!r}")
     if serial and (client is not None or scheduler is not None):

@@ -176,39 +176,58 @@ def _interval_row(estimator: str, category: str, truth: float, draws: np.ndarray
     return row
 
 
-def _fit_and_score(study, data, national: dict, fit_seed, boot_seed) -> tuple[list[dict], object, dict]:
-    """Fit every estimator of ``study`` to ``data``; rows of estimates, the hierarchical result, diagnostics."""
+def study_estimators(study, fit_seed: np.random.SeedSequence, boot_seed: np.random.SeedSequence) -> list:
+    """The estimators named by ``study.estimators`` for one replicate, seeded from the replicate's seeds."""
     from extent.estimators import HierarchicalExtent, NaiveScaling
     from extent.estimators.glm_bootstrap import PoissonGLMBootstrap
 
-    estimates, hier, fit = [], None, {}
-    for name in study.estimators:
-        if name == "naive":
-            res = NaiveScaling().fit(data)
-            for c in res.categories:
-                value = float(res.national.sel(category=c).values.ravel()[0])
-                estimates.append(_interval_row(name, c, national[c], np.array([value]), value, study.levels))
-        elif name == "glm_bootstrap":
-            res = PoissonGLMBootstrap(n_boot=study.n_boot, random_seed=int(boot_seed.generate_state(1)[0])).fit(data)
-            for c in res.categories:
-                draws = res.national.sel(category=c).values.ravel()
-                estimates.append(_interval_row(name, c, national[c], draws, res.interval(c, "total").estimate,
-                                               study.levels))
-        else:
-            sampler = study.sampler.with_(random_seed=int(fit_seed.generate_state(1)[0] % (2**31 - 2)))
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore", ConvergenceWarning)
-                warnings.simplefilter("ignore", ExtrapolationWarning)  # designs that extrapolate are studied on purpose
-                warnings.filterwarnings("ignore", message=".*BLAS.*")
-                hier = HierarchicalExtent(priors=study.priors, sampler=sampler).fit(data)
-            for c in hier.categories:
-                draws = hier.national.sel(category=c).values.ravel()
-                estimates.append(_interval_row(name, c, national[c], draws, float(np.median(draws)),
-                                               study.levels))
-            d = hier.diagnostics
-            fit = {"divergences": int(d.divergences), "max_rhat": float(d.max_rhat),
-                   "min_ess_bulk": float(d.min_ess_bulk), "converged": bool(d.converged)}
-    return estimates, hier, fit
+    make = {
+        "naive": lambda: NaiveScaling(),
+        "glm_bootstrap": lambda: PoissonGLMBootstrap(n_boot=study.n_boot,
+                                                     random_seed=int(boot_seed.generate_state(1)[0])),
+        "hierarchical": lambda: HierarchicalExtent(
+            priors=study.priors,
+            sampler=study.sampler.with_(random_seed=int(fit_seed.generate_state(1)[0] % (2**31 - 2)))),
+    }
+    return [make[name]() for name in study.estimators]
+
+
+def fit_quietly(estimator, data):
+    """``estimator.fit(data)`` without the convergence and extrapolation warnings a study records itself."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        warnings.simplefilter("ignore", ExtrapolationWarning)  # designs that extrapolate are studied on purpose
+        warnings.filterwarnings("ignore", message=".*BLAS.*")
+        return estimator.fit(data)
+
+
+def score_result(result, truth: dict[str, float], levels: tuple[float, ...]) -> list[dict]:
+    """One row per category of a :class:`~extent.results.NationalResult` against the true national totals:
+    the point estimate by the estimator's declared rule and the central interval of the draws at each level."""
+    return [_interval_row(result.label, c, truth[c], result.national.sel(category=c).values.ravel(),
+                          result.interval(c, "total").estimate, levels) for c in result.categories]
+
+
+def fit_record(result) -> dict:
+    """Diagnostics of a Bayesian fit as a replicate records them (empty for a fit without)."""
+    d = result.diagnostics
+    if d is None:
+        return {}
+    return {"divergences": int(d.divergences), "max_rhat": float(d.max_rhat), "min_ess_bulk": float(d.min_ess_bulk),
+            "converged": bool(d.converged)}
+
+
+def fit_and_score(estimators, data, national: dict[str, float],
+                  levels: tuple[float, ...]) -> tuple[list[dict], object, dict]:
+    """Fit every estimator to ``data`` and score it against the true ``national`` totals: rows of estimates,
+    the first Bayesian result and its diagnostics."""
+    estimates, bayes = [], None
+    for estimator in estimators:
+        res = fit_quietly(estimator, data)
+        estimates += score_result(res, national, levels)
+        if bayes is None and res.diagnostics is not None:
+            bayes = res
+    return estimates, bayes, {} if bayes is None else fit_record(bayes)
 
 
 def run_replicate(study: Study, rep: int) -> ReplicateRecord:
@@ -216,8 +235,10 @@ def run_replicate(study: Study, rep: int) -> ReplicateRecord:
     start = time.perf_counter()
     sim_seed, fit_seed, boot_seed, rank_seed = study.seed_sequence(rep).spawn(4)
     country = simulate_country(study.scenario, study.design, seed=sim_seed, name=f"replicate {rep}")
-    estimates, hier, fit = _fit_and_score(study, country.data, country.truth.national, fit_seed, boot_seed)
-    ranks = [] if hier is None else _ranks(hier, country.truth, np.random.default_rng(rank_seed))
+    estimates, bayes, fit = fit_and_score(study_estimators(study, fit_seed, boot_seed), country.data,
+                                          country.truth.national, study.levels)
+    hyper = bayes is not None and bayes.idata is not None and {"force_sd", "dispersion"} <= set(bayes.idata.posterior)
+    ranks = _ranks(bayes, country.truth, np.random.default_rng(rank_seed)) if hyper else []
     return ReplicateRecord(rep=rep, estimates=estimates, ranks=ranks, fit=fit,
                            seconds=time.perf_counter() - start)
 
@@ -285,7 +306,7 @@ def run_subsample_replicate(study: SubsampleStudy, rep: int) -> ReplicateRecord:
     from extent.data import ExtentData
 
     sub = ExtentData.from_frames(data.units.reset_index(), counts, name=f"{data.name} replicate {rep}")
-    estimates, _, fit = _fit_and_score(study, sub, national, fit_seed, boot_seed)
+    estimates, _, fit = fit_and_score(study_estimators(study, fit_seed, boot_seed), sub, national, study.levels)
     return ReplicateRecord(rep=rep, estimates=estimates, ranks=[], fit=fit, seconds=time.perf_counter() - start)
 
 

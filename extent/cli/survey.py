@@ -69,7 +69,7 @@ def survey(
     if out is not None:
         write_csv(table, out)
         console.print(f"Wrote {out}")
-    withheld = {m: fit.withheld() for m, fit in fits.items() if fit.withheld()}
+    withheld = {m: reasons for m, fit in fits.items() for reasons in fit.withheld().values()}
     print_citations(console, {m: withheld_line(m, withheld[m]) if m in withheld and not cite_unconverged
                               else fit.citation("per_annum", level, force=cite_unconverged)
                               for m, fit in fits.items()}, withheld, forced=cite_unconverged)

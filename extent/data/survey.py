@@ -16,9 +16,10 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from extent.data.containers import ExtentData
 from extent.data.io import read_csv
 from extent.data.schema import SURVEY, UNITS, unknown_units, validate_frame, where
-from extent.exceptions import DataValidationError
+from extent.exceptions import ConfigError, DataValidationError
 
 RESERVED = {"unit", "population", "population_cv", "type", "responded", "returned", "cap"}
 """Column names that are never taken as covariates."""
@@ -45,6 +46,11 @@ class SurveyData:
         Length of the period the survey asked about, in years.
     simulated : bool
         True for surveys made by :mod:`extent.simulate.survey`; reports label them as simulated.
+    records : ExtentData or None
+        Record searches of some of the same units (:meth:`with_records`), for a joint fit; not part of the
+        :meth:`hash` and not stored in a fit file.
+    records_category : str or None
+        The record-search category the survey measures.
     """
 
     units: pd.DataFrame
@@ -54,6 +60,8 @@ class SurveyData:
     name: str = "survey"
     simulated: bool = False
     notes: tuple[str, ...] = field(default=())
+    records: ExtentData | None = None
+    records_category: str | None = None
 
     @classmethod
     def from_frames(
@@ -174,6 +182,15 @@ class SurveyData:
         if self.returns_withheld:
             raise DataValidationError([f"{self.name}: the per-unit survey returns were withheld when this fit was "
                                        "saved (disclosure control); refit from the original survey"])
+
+    def with_records(self, records: ExtentData, category: str) -> SurveyData:
+        """The same survey with record searches of ``category`` in some of its units: one object for a joint
+        fit (:class:`~extent.estimators.SurveyEstimator`)."""
+        if not isinstance(records, ExtentData):
+            raise DataValidationError([f"{self.name}: records must be ExtentData, got {type(records).__name__}"])
+        if category not in records.categories:
+            raise ConfigError(f"unknown category {category!r}; known: {', '.join(records.categories)}")
+        return replace(self, records=records, records_category=category)
 
     def withhold_returns(self) -> SurveyData:
         """The same survey without its returns (missing), as a fit saved without raw counts stores it."""

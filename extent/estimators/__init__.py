@@ -1,5 +1,6 @@
-"""Estimators: ``fit(data) -> result``."""
+"""Estimators: ``fit(data) -> result``; the national ones follow :class:`~extent.estimators.base.Estimator`."""
 
+from extent.estimators.base import Estimator
 from extent.estimators.comparison import RateComparison
 from extent.estimators.force_level import ForceLevel
 from extent.estimators.glm_bootstrap import PoissonGLMBootstrap
@@ -9,5 +10,5 @@ from extent.estimators.proportion import BinomialProportion, PooledProportion
 from extent.estimators.survey import SurveyEstimator
 from extent.estimators.trend import CountTrend
 
-__all__ = ["BinomialProportion", "CountTrend", "ForceLevel", "HierarchicalExtent", "NaiveScaling",
+__all__ = ["BinomialProportion", "CountTrend", "Estimator", "ForceLevel", "HierarchicalExtent", "NaiveScaling",
            "PoissonGLMBootstrap", "PooledProportion", "RateComparison", "SurveyEstimator"]

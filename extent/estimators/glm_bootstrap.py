@@ -11,9 +11,9 @@ prediction error ``delta* = new total - refitted prediction`` is recorded; the d
 are ``observed + prediction - delta*``.
 
 The point estimate is the plug-in national total (observed cases plus the fitted prediction of the unsearched
-cells), the one the calibration studies score; the result declares it (``settings["point_estimate"]``) so
-that its tables and citation show it rather than the bootstrap median, and declares its intervals bootstrap
-intervals (``settings["interval_kind"]``), not credible intervals.
+cells), the one the calibration studies score: the estimator declares it (``point_estimate = "plug-in"``) and
+its result carries it (``plug_in``), so that its tables and citation show it rather than the bootstrap median;
+the result's intervals are bootstrap intervals (``interval_kind``), not credible intervals.
 
 The GLM has no force effect, so between-force variation enters only through ``phi``; with two or three
 searched forces it is estimated from a handful of cells. That is the point of the comparison.
@@ -28,7 +28,7 @@ from extent.constants import CATEGORY, CHAIN, DRAW
 from extent.data import ExtentData
 from extent.exceptions import ConfigError
 from extent.models.design import RATE_SCALE
-from extent.results import ExtentResult
+from extent.results import NationalResult
 
 _RIDGE = 1e-8
 _MAX_ETA = 30.0
@@ -73,6 +73,7 @@ class PoissonGLMBootstrap:
     """
 
     name = "glm_bootstrap"
+    point_estimate = "plug-in"
 
     def __init__(self, *, n_boot: int = 1000, random_seed: int = 20260):
         if not (isinstance(n_boot, int) and n_boot >= 20):
@@ -80,7 +81,7 @@ class PoissonGLMBootstrap:
         self.n_boot = n_boot
         self.random_seed = int(random_seed)
 
-    def fit(self, data: ExtentData) -> ExtentResult:
+    def fit(self, data: ExtentData) -> NationalResult:
         """Fit the GLM to the searched cells and bootstrap the national total of each category."""
         units, counts = data.units, data.counts
         categories = data.categories
@@ -148,8 +149,7 @@ class PoissonGLMBootstrap:
             "random_seed": self.random_seed,
             "phi": phi,
             "type_effect": bool(use_type),
-            "plug_in": {c: float(observed_sum[j] + prediction[j]) for j, c in enumerate(categories)},
-            "point_estimate": "plug_in",
-            "interval_kind": "bootstrap",
         }
-        return ExtentResult(estimator=self.name, data=data, national=national, settings=settings)
+        plug_in = {c: float(observed_sum[j] + prediction[j]) for j, c in enumerate(categories)}
+        return NationalResult(estimator=self.name, data=data, national=national, settings=settings,
+                              point_estimate=self.point_estimate, interval_kind="bootstrap", plug_in=plug_in)

@@ -23,7 +23,7 @@ from extent.models.design import DEFAULT_LOG_POPULATION, DEFAULT_SPREAD_BY_SIZE,
 from extent.models.hierarchical import build_extent_model, default_priors, prefer_centered
 from extent.models.predict import national_totals
 from extent.priors import Prior, resolve_priors
-from extent.results import ExtentResult
+from extent.results import NationalResult
 
 DIAGNOSED = ["log_rate", "log_mean_rate", "unit_sd", "shared_fraction", "spread_slope", "force_sd", "dispersion",
              "type_effect", "coef", "force_effect", "national_total"]
@@ -85,6 +85,7 @@ class HierarchicalExtent:
     """
 
     name = "hierarchical"
+    point_estimate = "posterior median"
 
     def __init__(
         self,
@@ -118,7 +119,7 @@ class HierarchicalExtent:
         """The PyMC model for ``data`` (nothing sampled)."""
         return build_extent_model(data, self.priors, centered=self.centered, **self._model_options())
 
-    def fit(self, data: ExtentData) -> ExtentResult:
+    def fit(self, data: ExtentData) -> NationalResult:
         """Sample the posterior and the national totals; warn loudly if the fit did not converge."""
         data.require_counts()
         design = Design.from_data(data, log_population=self.log_population)
@@ -145,12 +146,12 @@ class HierarchicalExtent:
             "covariates": design.covariates,
             "diagnosed": {"var_names": DIAGNOSED, "unit_names": ["force_effect"]},  # rechecked on load
         }
-        return ExtentResult(
+        return NationalResult(
             estimator=self.name, data=data, national=national, idata=idata, diagnostics=diagnostics,
             settings=settings,
         )
 
-    def prior_sensitivity(self, data: ExtentData, result: ExtentResult | None = None, *,
+    def prior_sensitivity(self, data: ExtentData, result: NationalResult | None = None, *,
                           level: float = 0.9, estimand: str = "per_annum") -> pd.DataFrame:
         """The national intervals under the default spread prior and under one with twice its median.
 

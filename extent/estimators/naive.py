@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from extent.data import ExtentData
 from extent.exceptions import ConfigError
-from extent.results import ExtentResult, point_result
+from extent.results import NationalResult, point_result
 
 
 class NaiveScaling:
@@ -22,6 +22,7 @@ class NaiveScaling:
     """
 
     name = "naive"
+    point_estimate = "plug-in"
 
     def __init__(self, *, national_population: float | None = None):
         if national_population is not None and not national_population > 0:
@@ -38,7 +39,7 @@ class NaiveScaling:
         sampled = float(exposure.loc[data.searched(category)].sum())
         return national / sampled
 
-    def fit(self, data: ExtentData) -> ExtentResult:
+    def fit(self, data: ExtentData) -> NationalResult:
         """Scale each category's sampled cases to a national total."""
         data.require_counts()
         totals, factors = {}, {}

@@ -58,6 +58,7 @@ class SurveyEstimator:
     """
 
     name = "survey"
+    point_estimate = "posterior median"
 
     def __init__(
         self,
@@ -76,17 +77,16 @@ class SurveyEstimator:
         self.censored = censored
         self.strict = strict
 
-    def build(self, survey: SurveyData, *, records: ExtentData | None = None, category: str | None = None):
-        """The PyMC model (nothing sampled); joint with ``records`` when given."""
-        if records is None:
+    def build(self, survey: SurveyData):
+        """The PyMC model (nothing sampled); joint with the survey's record searches when it has them
+        (:meth:`SurveyData.with_records`)."""
+        if survey.records is None:
             return build_survey_model(survey, mechanism=self.mechanism, priors=self.priors, fixed=self.fixed,
                                       censored=self.censored)
-        if category is None:
-            raise ConfigError("a joint fit needs the record-search category the survey measures (category=...)")
         if not self.censored:
             raise ConfigError("the joint model always treats capped returns as censored")
-        return build_joint_model(records, survey, category=category, mechanism=self.mechanism,
-                                 priors=self.priors, fixed=self.fixed)
+        return build_joint_model(survey.records, survey, category=survey.records_category,
+                                 mechanism=self.mechanism, priors=self.priors, fixed=self.fixed)
 
     def fit(self, survey: SurveyData, *, records: ExtentData | None = None,
             category: str | None = None) -> SurveyResult:
@@ -95,33 +95,39 @@ class SurveyEstimator:
         Parameters
         ----------
         survey : SurveyData
-            The survey.
-        records : ExtentData, optional
-            Record searches of the same units; with ``category``, one joint model uses both and the total is
-            on the record-search scale over the search period.
-        category : str, optional
-            The record-search category the survey measures.
+            The survey; with record searches of the same units (:meth:`SurveyData.with_records`) one joint
+            model uses both and the total is on the record-search scale over the search period.
+        records, category : optional
+            The same as ``survey.with_records(records, category)``.
         """
-        model = self.build(survey, records=records, category=category)
+        if records is not None or category is not None:
+            if records is None or category is None:
+                raise ConfigError("a joint fit needs both the record searches and the category the survey "
+                                  "measures (records=..., category=...)")
+            survey = survey.with_records(records, category)
+        joint = survey.records is not None
+        model = self.build(survey)
         key = compile_key(model, survey, mechanism=self.mechanism, priors=self.priors, fixed=self.fixed,
-                          censored=self.censored, joint=records is not None)
+                          censored=self.censored, joint=joint)
         idata = sample(model, self.sampler, cache_key=key)
         diagnostics = Diagnostics.from_idata(idata, DIAGNOSED)
-        label = self.mechanism if records is None else f"joint-{self.mechanism}"
+        label = f"joint-{self.mechanism}" if joint else self.mechanism
         diagnostics.check(strict=self.strict, what=f"{label} survey fit of {survey.name!r}")
         seed = self.sampler.random_seed + 1
-        if records is None:
-            national, years = survey_totals(idata, survey, seed=seed), survey.years
+        category = survey.records_category
+        if joint:
+            national = joint_totals(idata, survey.records, survey, category=category, seed=seed)
+            years = survey.records.years(category)
         else:
-            national = joint_totals(idata, records, survey, category=category, seed=seed)
-            years = records.years(category)
+            national, years = survey_totals(idata, survey, seed=seed), survey.years
         settings = {
             "mechanism": self.mechanism,
             "priors": {k: v.to_dict() for k, v in self.priors.items()},
             "fixed": self.fixed,
             "censored": self.censored,
             "sampler": self.sampler.to_dict(),
-            "joint_category": category if records is not None else None,
+            "joint_category": category,
+            "diagnosed": {"var_names": DIAGNOSED, "unit_names": []},
         }
         return SurveyResult(mechanism=label, data=survey, national=national, years=years, idata=idata,
                             diagnostics=diagnostics, settings=settings)
@@ -157,7 +163,7 @@ class SurveyEstimator:
             for v in values:
                 fit = SurveyEstimator(mechanism="mnar", priors=self.priors, sampler=self.sampler,
                                       fixed={**self.fixed, "selection": v}, censored=self.censored).fit(survey)
-                rows += _rows(parameter, v, fit.draws("total"), survey, level, fit.converged)
+                rows += _rows(parameter, v, fit.draws("total").values.ravel(), survey, level, fit.converged)
         refs = [SurveyEstimator(mechanism=m, priors=self.priors, sampler=self.sampler, censored=self.censored)
                 .fit(survey).national_extent(level) for m in reference]
         ref = pd.concat(refs, ignore_index=True) if refs else pd.DataFrame(columns=["mechanism", "estimand"])

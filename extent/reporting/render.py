@@ -27,11 +27,12 @@ from extent.disclosure import (
     protect_estimates,
     withheld_figures,
 )
-from extent.exceptions import DisclosureWarning, ExtentError
+from extent.exceptions import ConfigError, DisclosureWarning, ExtentError
 from extent.files import follow_umask
 from extent.models.hierarchical import __doc__ as MODEL_DOC
 from extent.reporting.plots import forest_plot
 from extent.reporting.summary import citations, comparison_table, format_number
+from extent.reporting.survey_parts import SURVEY_INTRO, survey_disclosure_paragraphs, survey_model_text, survey_rows
 from extent.results import ESTIMAND_LABELS, ExtentResult
 
 INTRO = (
@@ -176,7 +177,7 @@ def disclosure_section(rule: DisclosureRule | None, protection: CountProtection,
 def write_report(
     out_dir: str | Path,
     bayes: ExtentResult,
-    naive: ExtentResult,
+    naive: ExtentResult | None = None,
     *,
     level: float = CI_LEVEL,
     title: str | None = None,
@@ -187,7 +188,7 @@ def write_report(
     disclosure: DisclosureRule | None = DisclosureRule(),
     keep_counts: bool = False,
     claims: pd.DataFrame | None = None,
-    intro: str = GENERIC_INTRO,
+    intro: str | None = None,
     unit_word: str = "units",
 ) -> dict[str, Path]:
     """Write ``report.md``, ``report.html``, ``forest.png``, ``estimates.csv`` (and ``fit.nc``, and ``claims.csv``
@@ -208,6 +209,10 @@ def write_report(
     The citable sentences of categories whose fit has not converged are withheld (a line says why) unless
     ``cite_unconverged``.
 
+    ``bayes`` is any :class:`~extent.results.NationalResult`. A count fit is compared with ``naive`` (required);
+    a survey fit has no record-search tables or naive figure (:mod:`extent.reporting.survey_parts`), and
+    ``intro`` defaults to the text for its kind.
+
     Returns
     -------
     dict
@@ -219,9 +224,15 @@ def write_report(
     parent = out_dir.parent
     parent.mkdir(parents=True, exist_ok=True)
     diag = bayes.diagnostics
-    protection = protect_counts(bayes.data.counts, disclosure)
-    withheld = withheld_figures((naive, bayes), protection, level)
-    design = design_warnings(bayes.data.counts, bayes.data.n_units, disclosure)
+    survey = bayes.kind == "survey"
+    if survey:
+        withheld, design = {}, []
+    elif naive is None:
+        raise ConfigError("a report of a count fit compares it with the naive scaling: pass naive")
+    else:
+        protection = protect_counts(bayes.data.counts, disclosure)
+        withheld = withheld_figures((naive, bayes), protection, level)
+        design = design_warnings(bayes.data.counts, bayes.data.n_units, disclosure)
     if disclosure is None:
         warnings.warn("disclosure control is OFF: the report shows small per-unit counts and figures that give "
                       "them back; do not publish it", DisclosureWarning, stacklevel=2)
@@ -233,7 +244,9 @@ def write_report(
         save_fit = False
         design.append(refusal)
         warnings.warn(f"disclosure: {refusal}", DisclosureWarning, stacklevel=2)
-    sections = [disclosure_section(disclosure, protection, withheld, design, sections or []), *(sections or [])]
+    log = (Section("Disclosure control", survey_disclosure_paragraphs(disclosure)) if survey
+           else disclosure_section(disclosure, protection, withheld, design, sections or []))
+    sections = [log, *(sections or [])]
     context = {
         "title": title or bayes.data.name,
         "created_at": bayes.created_at,
@@ -242,15 +255,15 @@ def write_report(
         "level_pct": f"{level:.0%}",
         "converged": bayes.converged,
         "problems": "; ".join(diag.problems) if diag else "",
-        "intro": intro,
+        "intro": intro if intro is not None else SURVEY_INTRO if survey else GENERIC_INTRO,
         "unit_word": unit_word,
         "has_published": published is not None,
-        "rows": _rows(bayes, naive, level, published, protection, withheld),
+        "rows": survey_rows(bayes, level) if survey else _rows(bayes, naive, level, published, protection, withheld),
         "figure": "forest.png",
         "sentences": list(citations(bayes, level, force=cite_unconverged, hidden=hidden, rule=disclosure).values()),
         "disclosure_off": disclosure is None,
         "diagnostics": str(diag) if diag else "n/a",
-        "model_text": " ".join(MODEL_DOC.strip().split("\n\n")[0].split()),
+        "model_text": survey_model_text(bayes.mechanism) if survey else " ".join(MODEL_DOC.strip().split("\n\n")[0].split()),
         "priors": [(k, _prior_text(v)) for k, v in bayes.settings.get("priors", {}).items()],
         "sampler": ", ".join(f"{k}={v}" for k, v in bayes.settings.get("sampler", {}).items()
                              if k != "progressbar"),
@@ -272,12 +285,12 @@ def write_report(
                                                for s in context["sections"]])
         (tmp / "report.html").write_text(env.get_template("report.html.j2").render(**html_context), encoding="utf-8")
         fig = forest_plot(bayes, naive, level=level, withheld=hidden,
-                          naive_withheld=withheld.get(naive.estimator, ()))
+                          naive_withheld=withheld.get(naive.estimator, ()) if naive is not None else ())
         fig.savefig(tmp / "forest.png", dpi=120)
         import matplotlib.pyplot as plt
 
         plt.close(fig)
-        tidy = pd.concat([naive.national_extent(level), bayes.national_extent(level)], ignore_index=True)
+        tidy = pd.concat([r.national_extent(level) for r in (naive, bayes) if r is not None], ignore_index=True)
         protect_estimates(tidy, withheld, disclosure).to_csv(tmp / "estimates.csv", index=False)
         if save_fit:
             bayes.to_netcdf(tmp / "fit.nc", keep_counts=keep_counts)

@@ -294,9 +294,7 @@ def _fit(sim: SimulatedSurvey, model: str, *, sampler, seed: int, censored: bool
                           priors=priors)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
-        if sim.records is not None:
-            return est.fit(sim.data, records=sim.records, category="cases")
-        return est.fit(sim.data)
+        return est.fit(sim.data if sim.records is None else sim.data.with_records(sim.records, "cases"))
 
 
 def _record(sim: SimulatedSurvey, fit, level: float, **labels) -> dict:
@@ -402,7 +400,7 @@ def calibration_study(
         for name in ranked:
             if name in params and name in post:
                 row[f"rank_{name}"] = rank_of(float(params[name]), post[name].values, rng=rng)
-        row["rank_total"] = rank_of(sim.total, fit.draws("total"), rng=rng)
+        row["rank_total"] = rank_of(sim.total, fit.draws("total").values.ravel(), rng=rng)
         row["n_rank_draws"] = N_RANK_DRAWS
         rows.append(row)
     return pd.DataFrame(rows)
