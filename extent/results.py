@@ -211,6 +211,10 @@ class ExtentResult:
     def to_netcdf(self, path: str | Path, *, keep_counts: bool = False) -> Path:
         """Save draws, posterior, data and settings to one netCDF file (written atomically).
 
+        ArviZ reads it alone (``az.from_netcdf``): the posterior holds the model's parameters (``az.summary``),
+        ``predictions["national_total"]`` the national total draws (``chain, draw, category``), and
+        ``fit_data_units`` / ``fit_data_counts`` the data (one ``unit_row`` / ``cell`` per row).
+
         Parameters
         ----------
         path : str or Path
@@ -229,8 +233,8 @@ class ExtentResult:
         text = units.select_dtypes(exclude="number").columns
         units[text] = units[text].fillna("").astype(str)  # an empty text cell reads back as missing
         counts = data.counts.assign(cases=data.counts["cases"].astype(float)) if withheld else data.counts
-        groups["fit_data_units"] = xr.Dataset.from_dataframe(units)
-        groups["fit_data_counts"] = xr.Dataset.from_dataframe(counts)
+        groups["fit_data_units"] = _table_group(units, "unit_row")
+        groups["fit_data_counts"] = _table_group(counts, "cell")
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             idata = az.InferenceData(**groups)
@@ -340,10 +344,23 @@ each observation's ``pm.Data`` in ``constant_data``); a fit file withholding its
 
 
 def stored_groups(idata: az.InferenceData | None, *, withhold: bool) -> dict[str, xr.Dataset]:
-    """The groups of ``idata`` a fit file stores: all of them, or without :data:`DATA_GROUPS` when ``withhold``."""
+    """The groups of ``idata`` a fit file stores: all of them, or without :data:`DATA_GROUPS` when ``withhold``;
+    the posterior without the sampler's transformed values (``unit_sd_log__``: nutpie stores them, ``pm.sample``
+    does not), so that ``az.summary`` of the file lists the model's parameters."""
     if idata is None:
         return {}
-    return {g: idata[g] for g in idata.groups() if not (withhold and g in DATA_GROUPS)}
+    groups = {g: idata[g] for g in idata.groups() if not (withhold and g in DATA_GROUPS)}
+    if "posterior" in groups:
+        from pymc.util import is_transformed_name
+
+        post = groups["posterior"]
+        groups["posterior"] = post.drop_vars([v for v in post.data_vars if is_transformed_name(str(v))])
+    return groups
+
+
+def _table_group(table: pd.DataFrame, dim: str) -> xr.Dataset:
+    """A table as a group of a fit file, one ``dim`` per row (not xarray's default ``index``)."""
+    return xr.Dataset.from_dataframe(table.reset_index(drop=True)).rename({"index": dim})
 
 
 def write_netcdf(idata: az.InferenceData, path: Path) -> Path:

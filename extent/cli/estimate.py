@@ -47,8 +47,9 @@ def estimate(
     seed: int = typer.Option(SamplerConfig.random_seed, "--seed", help="Random seed (same seed, same numbers)."),
     out: Path | None = typer.Option(None, "--out", help="Write the tidy estimates CSV here."),
     fit_out: Path | None = typer.Option(None, "--fit-out",
-                                        help="Save the hierarchical fit here (netCDF; per-unit counts withheld "
-                                             "unless --keep-raw-counts)."),
+                                        help="Save the hierarchical fit here (netCDF for ArviZ; national totals "
+                                             "in predictions/national_total; per-unit counts withheld unless "
+                                             "--keep-raw-counts)."),
     keep_raw_counts: bool = flag(False, "--keep-raw-counts/--no-keep-raw-counts",
                                  "Store the raw per-unit counts in the --fit-out file (withheld by default)."),
     draws: int = typer.Option(SamplerConfig.draws, "--draws", help="Posterior draws per chain."),
