@@ -369,8 +369,10 @@ def test_report_on_the_users_own_data(tmp_path):
     pd.DataFrame({"unit": regions[:4] * 2, "category": ["fraud"] * 4 + ["theft"] * 4,
                   "cases": [40, 12, 25, 31, 90, 64, 70, 88], "years": 2}).to_csv(counts, index=False)
     out = tmp_path / "mine"
-    res = runner.invoke(app, ["report", "--units", str(units), "--counts", str(counts), "--out", str(out), *FAST])
+    res = runner.invoke(app, ["report", "--units", str(units), "--counts", str(counts), "--out", str(out), *FAST,
+                              "--format", "csv"])
     assert res.exit_code == 0, res.output
+    assert res.stdout == (out / "estimates.csv").read_text() and "Report:" in res.stderr  # the table alone on stdout
     md = (out / "report.md").read_text()
     assert "| category | units searched | cases found | estimand | naive scaling | estimate |" in md
     assert "| fraud | 4 | 108 |" in md
