@@ -67,8 +67,9 @@ def output(fmt: str) -> Output:
 def progress() -> Progress:
     """Progress bars of long jobs on stderr (each task's description, done/total, elapsed, time left); off when
     stderr is not a terminal."""
-    return Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TextColumn("elapsed"), TimeElapsedColumn(),
-                    TextColumn("left"), TimeRemainingColumn(), console=errors, disable=not errors.is_terminal)
+    return Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TextColumn("elapsed"),
+                    TimeElapsedColumn(), TextColumn("left"), TimeRemainingColumn(), console=errors,
+                    disable=not errors.is_terminal)
 
 
 def _fmt(x: float, estimand: str) -> str:
