@@ -15,6 +15,7 @@ from pathlib import Path
 
 import arviz as az
 import numpy as np
+import pandas as pd
 import xarray as xr
 
 from extent.constants import CATEGORY, CHAIN, DRAW
@@ -33,10 +34,23 @@ each observation's ``pm.Data`` in ``constant_data``); a fit file withholding its
 
 
 def stored_groups(idata: az.InferenceData | None, *, withhold: bool) -> dict[str, xr.Dataset]:
-    """The groups of ``idata`` a fit file stores: all of them, or without :data:`DATA_GROUPS` when ``withhold``."""
+    """The groups of ``idata`` a fit file stores: all of them, or without :data:`DATA_GROUPS` when ``withhold``;
+    the posterior without the sampler's transformed values (``unit_sd_log__``: nutpie stores them, ``pm.sample``
+    does not), so that ``az.summary`` of the file lists the model's parameters."""
     if idata is None:
         return {}
-    return {g: idata[g] for g in idata.groups() if not (withhold and g in DATA_GROUPS)}
+    groups = {g: idata[g] for g in idata.groups() if not (withhold and g in DATA_GROUPS)}
+    if "posterior" in groups:
+        from pymc.util import is_transformed_name
+
+        post = groups["posterior"]
+        groups["posterior"] = post.drop_vars([v for v in post.data_vars if is_transformed_name(str(v))])
+    return groups
+
+
+def _table_group(table: pd.DataFrame, dim: str) -> xr.Dataset:
+    """A table as a group of a fit file, one ``dim`` per row (not xarray's default ``index``)."""
+    return xr.Dataset.from_dataframe(table.reset_index(drop=True)).rename({"index": dim})
 
 
 def write_netcdf(idata: az.InferenceData, path: Path) -> Path:
@@ -80,8 +94,8 @@ def _text_columns_as_str(units):
 
 def _count_groups(data: ExtentData, withheld: bool) -> tuple[dict, dict]:
     counts = data.counts.assign(cases=data.counts["cases"].astype(float)) if withheld else data.counts
-    groups = {"fit_data_units": xr.Dataset.from_dataframe(_text_columns_as_str(data.units.reset_index())),
-              "fit_data_counts": xr.Dataset.from_dataframe(counts)}
+    groups = {"fit_data_units": _table_group(_text_columns_as_str(data.units.reset_index()), "unit_row"),
+              "fit_data_counts": _table_group(counts, "cell")}
     attrs = {"extent_data_auxiliary": json.dumps({"covariates": list(data.covariates), "exposure": data.exposure,
                                                   "records_exposure": data.records_exposure})}
     return groups, attrs

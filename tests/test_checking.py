@@ -91,3 +91,20 @@ def test_prior_checks_give_prior_predictive_cells_and_totals(fit):
     table = prior_predictive_table(idata, fit).set_index("category")
     # the priors alone allow a far wider range than the fit: the data, not the prior, set these intervals
     assert ((table["prior_upper"] - table["prior_lower"]) > 3 * (table["upper"] - table["lower"])).all()
+
+
+def test_a_saved_fit_opens_in_arviz_alone(fit, tmp_path):
+    """The fit file is plain InferenceData: named dims, the model's parameters (no transformed ``*_log__``
+    values) and the national totals in ``predictions/national_total``."""
+    idata = az.from_netcdf(str(fit.to_netcdf(tmp_path / "fit.nc")))
+    assert {"posterior", "sample_stats", "predictions"} <= set(idata.groups())
+    assert not [g for g in idata.groups() if "index" in idata[g].dims]
+    summary = az.summary(idata)
+    assert not [name for name in summary.index if "__" in name]
+    assert {"unit_sd", "shared_fraction", "force_sd", "dispersion", "log_rate[internet_cai]"} <= set(summary.index)
+    assert summary.loc["unit_sd", "mean"] == pytest.approx(float(fit.idata.posterior["unit_sd"].mean()), abs=5e-4)
+    national = idata.predictions["national_total"]
+    assert national.dims == ("chain", "draw", "category")
+    assert float(national.sel(category="internet_cai").median()) == pytest.approx(
+        fit.interval("internet_cai", "total").estimate)
+    assert "unit_sd_log__" in fit.idata.posterior  # only the file leaves the sampler's internals out

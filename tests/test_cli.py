@@ -369,8 +369,10 @@ def test_report_on_the_users_own_data(tmp_path):
     pd.DataFrame({"unit": regions[:4] * 2, "category": ["fraud"] * 4 + ["theft"] * 4,
                   "cases": [40, 12, 25, 31, 90, 64, 70, 88], "years": 2}).to_csv(counts, index=False)
     out = tmp_path / "mine"
-    res = runner.invoke(app, ["report", "--units", str(units), "--counts", str(counts), "--out", str(out), *FAST])
+    res = runner.invoke(app, ["report", "--units", str(units), "--counts", str(counts), "--out", str(out), *FAST,
+                              "--format", "csv"])
     assert res.exit_code == 0, res.output
+    assert res.stdout == (out / "estimates.csv").read_text() and "Report:" in res.stderr  # the table alone on stdout
     md = (out / "report.md").read_text()
     assert "| category | units searched | cases found | estimand | naive scaling | estimate |" in md
     assert "| fraud | 4 | 108 |" in md
@@ -411,3 +413,92 @@ def test_trend_with_a_detection_scenario(tmp_path):
     got = pd.read_csv(out).set_index("quantity")
     ratio = got.loc["scenario_all_rate_2003", "estimate"] / got.loc["rate_2003", "estimate"]
     assert ratio == pytest.approx(20, rel=0.1)  # a detection rate of 5%: twenty times the known cases
+
+
+def _records(res, fmt: str) -> pd.DataFrame:
+    import io
+    import json
+
+    if fmt == "csv":
+        return pd.read_csv(io.StringIO(res.stdout))
+    return pd.DataFrame(json.loads(res.stdout))
+
+
+@pytest.mark.parametrize("fmt", ["csv", "json"])
+def test_estimate_format_prints_the_tidy_table_alone_on_stdout(csvs, tmp_path, monkeypatch, fmt):
+    """Naive scaling's rows are the report's published figures (134 international CSA victims); every other
+    line (diagnostics, warnings, citations) is on stderr."""
+    import extent.estimators.hierarchical as hierarchical
+
+    monkeypatch.setattr(hierarchical.HierarchicalExtent, "fit", lambda self, data: _unconverged_fit(data))
+    units, counts = csvs
+    out = tmp_path / "est.csv"
+    res = runner.invoke(app, ["estimate", "--units", str(units), "--counts", str(counts), "--out", str(out),
+                              "--format", fmt])
+    assert res.exit_code == 0, res.output
+    got = _records(res, fmt)
+    assert list(got.columns) == PUBLISHED_COLUMNS and len(got) == 2 * 3 * len(REPORT_CATEGORIES)
+    naive = got.query("estimator == 'naive'").set_index(["category", "estimand"])
+    assert naive.loc[("international_csa_victim", "total"), "estimate"] == pytest.approx(134, abs=0.5)
+    assert naive.loc[("internet_cai", "total"), "estimate"] == pytest.approx(4 * 1493, abs=2)
+    assert naive["lower"].isna().all()  # no interval: an empty CSV cell, a JSON null
+    if fmt == "csv":
+        assert res.stdout == out.read_text()  # what --out writes
+    numbers = ["estimate", "lower", "upper", "level"]
+    pd.testing.assert_frame_equal(got[numbers], pd.read_csv(out)[numbers])
+    assert "Diagnostics:" in res.stderr and "Citable sentences:" in res.stderr and "Wrote" in res.stderr
+    assert "Diagnostics:" not in res.stdout and "\x1b[" not in res.stdout
+    if fmt == "json":
+        import json
+
+        record = json.loads(res.stdout)[0]
+        assert isinstance(record["estimate"], float) and record["lower"] is None
+
+
+@pytest.mark.parametrize("fmt", ["csv", "json"])
+def test_proportion_and_compare_formats(tmp_path, fmt):
+    table = tmp_path / "shares.csv"
+    table.write_text("unit,successes,trials,population\ncharged,7,59,\nsample,3,35,150\n")
+    res = runner.invoke(app, ["proportion", "--table", str(table), "--combined", "all", "--format", fmt])
+    assert res.exit_code == 0, res.output
+    got = _records(res, fmt).set_index("quantity")
+    assert list(got.index) == ["charged", "sample", "all"]
+    assert got.loc["charged", "observed"] == pytest.approx(7 / 59, abs=1e-4)
+    assert got.loc["charged", "lower"] < 7 / 59 < got.loc["charged", "upper"]
+    assert got.loc["sample", "lower"] >= 3 / 150
+    rates = tmp_path / "rates.csv"
+    rates.write_text("unit,events,trials\ntable14,3,199\nore,32,7272\n")
+    res = runner.invoke(app, ["compare", "--table", str(rates), "--format", fmt])
+    assert res.exit_code == 0, res.output
+    got = _records(res, fmt).set_index("quantity")
+    assert got.loc["ratio", "estimate"] > 1 and "P(table14 > ore) = 0.97" in res.stderr
+    assert "P(" not in res.stdout
+
+
+REQUIRED = {"estimate": ["--units", "u.csv", "--counts", "c.csv"], "survey": ["--units", "u.csv", "--survey", "s.csv"],
+            "proportion": ["--table", "t.csv"], "compare": ["--table", "t.csv"], "trend": ["--series", "s.csv"]}
+
+
+@pytest.mark.parametrize("command", COMMANDS)
+def test_every_command_takes_a_checked_format(command):
+    import typer.main
+
+    res = runner.invoke(app, [command, *REQUIRED.get(command, []), "--format", "xml"])
+    assert res.exit_code == 2
+    assert res.output == "extent: error: --format must be table, csv or json, got 'xml'\n"
+    res = runner.invoke(app, [command, "--help"], env={"COLUMNS": "200", "TERMINAL_WIDTH": "200"})
+    assert "--format" in res.output and "table|csv|json" in res.output
+    option = next(p for p in typer.main.get_command(app).commands[command].params if "--format" in p.opts)
+    assert option.default == "table"
+
+
+def test_progress_shows_counts_and_time_left_on_stderr_only_when_a_terminal():
+    from rich.progress import MofNCompleteColumn, TimeRemainingColumn
+
+    from extent.cli.app import errors
+    from extent.cli.output import progress
+
+    bar = progress()
+    assert bar.console is errors
+    assert {MofNCompleteColumn, TimeRemainingColumn} <= {type(c) for c in bar.columns}
+    assert bar.disable  # stderr is not a terminal here

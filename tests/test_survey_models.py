@@ -385,3 +385,30 @@ def test_tipping_point_is_unreliable_when_a_grid_fit_has_not_converged():
     assert tp.text.startswith("UNRELIABLE: 1 of 3 sensitivity fits have not converged (selection = 0); do not cite")
     good = Sensitivity(parameter="selection", table=table.assign(converged=True), reference=s.reference)
     assert good.tipping_point(300.0).reliable and "UNRELIABLE" not in good.tipping_point(300.0).text
+
+
+def test_sensitivity_reports_progress_after_each_fit(small, monkeypatch):
+    """``progress(done, total)`` after every fit of the grid and the references (no sampling: a stand-in fit)."""
+    from extent.estimators.survey import SurveyEstimator
+
+    class Fit:
+        converged = True
+
+        def __init__(self, est):
+            self.scale = 1.0 + est.fixed.get("selection", 0.0)
+
+        def draws(self, estimand):
+            return np.full(100, 40.0 * self.scale)
+
+        def national_extent(self, level):
+            return pd.DataFrame({"mechanism": ["mcar"], "estimand": ["total"], "estimate": [40.0]})
+
+    monkeypatch.setattr(SurveyEstimator, "fit", lambda self, survey: Fit(self))
+    calls = []
+    sens = SurveyEstimator(mechanism="mnar").sensitivity(small, values=(0.0, 1.0, 2.0), reference=("mcar",),
+                                                         progress=lambda done, total: calls.append((done, total)))
+    assert calls == [(1, 4), (2, 4), (3, 4), (4, 4)]
+    totals = sens.table.query("estimand == 'total'").set_index("value")["estimate"]
+    assert totals.to_dict() == {0.0: 40.0, 1.0: 80.0, 2.0: 120.0}
+    assert SurveyEstimator(mechanism="mnar").sensitivity(small, values=(0.0,), reference=()).table["value"].tolist() \
+        == [0.0, 0.0, 0.0]  # no callback: the same analysis

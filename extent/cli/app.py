@@ -88,6 +88,13 @@ def cite_option():
                 "default).")
 
 
+def format_option():
+    """``--format``: how a command prints its table on stdout (checked by :func:`extent.cli.output.output`)."""
+    return typer.Option("table", "--format", metavar="table|csv|json",
+                        help="Print the table readable (table), or the tidy table as CSV or as JSON records on "
+                             "stdout, with every other line on stderr.")
+
+
 def target_accept_option():
     return typer.Option(None, "--target-accept", metavar="FLOAT",
                         help="NUTS target acceptance in (0, 1); raise it (e.g. 0.995) when a fit reports divergences "

@@ -4,19 +4,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pandas as pd
 import typer
-from rich.progress import (
-    BarColumn,
-    MofNCompleteColumn,
-    Progress,
-    TextColumn,
-    TimeElapsedColumn,
-)
 from rich.table import Table
 
 from extent.calibrate import ESTIMATORS, STUDY_SAMPLER, Study, run_study
-from extent.cli.app import app, console, flag, handle_errors
-from extent.cli.output import missing_line
+from extent.cli.app import app, flag, format_option, handle_errors
+from extent.cli.output import missing_line, output, progress
 from extent.exceptions import ConfigError, IncompleteStudyError
 from extent.simulate import DESIGNS, Scenario
 
@@ -61,8 +55,14 @@ def calibrate(
     chains: int = typer.Option(STUDY_SAMPLER.chains, "--chains", help="Chains per fit."),
     force_sd: float = typer.Option(Scenario.force_sd, "--force-sd", help="True between-force SD (fixed truth)."),
     estimators: str = typer.Option(",".join(ESTIMATORS), "--estimators", help="Comma-separated estimators."),
+    format_: str = format_option(),
 ) -> None:
-    """Calibration study: repeat simulate -> fit -> compare and report coverage of the national intervals."""
+    """Calibration study: repeat simulate -> fit -> compare and report coverage of the national intervals.
+
+    The table on stdout: coverage per design, estimator, category and level (with --format csv/json, of every
+    design at the end)."""
+    show = output(format_)
+    say = show.messages
     if truth not in ("fixed", "prior"):
         raise ConfigError(f"--truth must be 'fixed' or 'prior', got {truth!r}")
     scenario = Scenario(force_sd=force_sd) if truth == "fixed" else Scenario.prior()
@@ -74,13 +74,12 @@ def calibrate(
     if out is not None:
         out.mkdir(parents=True, exist_ok=True)
     engine = "serial" if serial else (scheduler or f"local Dask cluster, {workers} workers")
-    console.print(f"Calibration: {len(studies)} design(s) x {reps} replicates on {engine}")
-    missing, total = 0, 0
+    say.print(f"Calibration: {len(studies)} design(s) x {reps} replicates on {engine}")
+    missing, total, coverages = 0, 0, []
     for study in studies:
         where = None if out is None else out / study.design.name
-        with Progress(TextColumn(f"{study.design.name}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-                      console=console, transient=not console.is_terminal) as bar:
-            task = bar.add_task("replicates", total=study.reps)
+        with progress() as bar:
+            task = bar.add_task(study.design.name, total=study.reps)
             if where is not None:
                 where.mkdir(parents=True, exist_ok=True)
             result = run_study(
@@ -93,32 +92,34 @@ def calibrate(
         lost = result.missing()
         missing, total = missing + len(lost), total + study.reps
         if result.interrupted:
-            console.print(f"{study.design.name}: {missing_line(lost, study.reps, _rep)}"
-                          + (f"; the tables of the completed fits are in {where}" if where is not None else ""),
-                          style="bold red", markup=False, highlight=False, soft_wrap=True)
+            say.print(f"{study.design.name}: {missing_line(lost, study.reps, _rep)}"
+                      + (f"; the tables of the completed fits are in {where}" if where is not None else ""),
+                      style="bold red", markup=False, highlight=False, soft_wrap=True)
             raise KeyboardInterrupt
         if not result.records:
-            console.print(f"{study.design.name}: {missing_line(lost, study.reps, _rep)}", style="bold red",
-                          markup=False, highlight=False, soft_wrap=True)
+            say.print(f"{study.design.name}: {missing_line(lost, study.reps, _rep)}", style="bold red",
+                      markup=False, highlight=False, soft_wrap=True)
             continue
         cov = result.coverage()
-        console.print(coverage_rich_table(cov, title=f"Coverage: {study.design.name} ({study.design.description})"))
+        coverages.append(cov)
+        say.print(coverage_rich_table(cov, title=f"Coverage: {study.design.name} ({study.design.description})"))
         acc = result.accuracy()
         pooled = acc[acc["category"] == "all"]
         for _, r in pooled.iterrows():
-            console.print(f"  {r['estimator']}: relative bias {r['relative_bias']:+.1%} (se {r['relative_bias_se']:.1%}), "
-                          f"median |log error| {r['median_abs_log_error']:.3f}")
-        console.print(f"  {len(result.records)} replicates in {result.seconds:.0f} s "
-                      f"({result.fits_per_minute:.1f} per minute)")
+            say.print(f"  {r['estimator']}: relative bias {r['relative_bias']:+.1%} (se {r['relative_bias_se']:.1%}), "
+                      f"median |log error| {r['median_abs_log_error']:.3f}")
+        say.print(f"  {len(result.records)} replicates in {result.seconds:.0f} s "
+                  f"({result.fits_per_minute:.1f} per minute)")
         if len(lost):
-            console.print(f"{study.design.name}: {missing_line(lost, study.reps, _rep)}", style="bold red",
-                          markup=False, highlight=False, soft_wrap=True)
+            say.print(f"{study.design.name}: {missing_line(lost, study.reps, _rep)}", style="bold red",
+                      markup=False, highlight=False, soft_wrap=True)
         if where is not None:
             if not cov.empty:
                 from extent.calibrate.plots import save_plots
 
                 save_plots(result, where)
-            console.print(f"Wrote tables{' and plots' if not cov.empty else ''} to {where}")
+            say.print(f"Wrote tables{' and plots' if not cov.empty else ''} to {where}")
+    show.table(pd.concat(coverages, ignore_index=True) if coverages else pd.DataFrame(), None)
     if missing:
         where = "" if out is None else f"; listed in {out}/<design>/missing.csv"
         raise IncompleteStudyError(f"calibration incomplete: {missing} of {total} fits missing{where}")

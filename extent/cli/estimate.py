@@ -8,13 +8,23 @@ from pathlib import Path
 import pandas as pd
 import typer
 
-from extent.cli.app import app, cite_option, console, flag, handle_errors, strict_option, target_accept_option
+from extent.cli.app import (
+    app,
+    cite_option,
+    errors,
+    flag,
+    format_option,
+    handle_errors,
+    strict_option,
+    target_accept_option,
+)
 from extent.cli.output import (
     check_level,
     check_output_file,
     check_target_accept,
     disclosure_rule,
     estimates_table,
+    output,
     print_citations,
     write_csv,
 )
@@ -37,8 +47,9 @@ def estimate(
     seed: int = typer.Option(SamplerConfig.random_seed, "--seed", help="Random seed (same seed, same numbers)."),
     out: Path | None = typer.Option(None, "--out", help="Write the tidy estimates CSV here."),
     fit_out: Path | None = typer.Option(None, "--fit-out",
-                                        help="Save the hierarchical fit here (netCDF; per-unit counts withheld "
-                                             "unless --keep-raw-counts)."),
+                                        help="Save the hierarchical fit here (netCDF for ArviZ; national totals "
+                                             "in predictions/national_total; per-unit counts withheld unless "
+                                             "--keep-raw-counts)."),
     keep_raw_counts: bool = flag(False, "--keep-raw-counts/--no-keep-raw-counts",
                                  "Store the raw per-unit counts in the --fit-out file (withheld by default)."),
     draws: int = typer.Option(SamplerConfig.draws, "--draws", help="Posterior draws per chain."),
@@ -64,8 +75,11 @@ def estimate(
         help="Withhold national figures that give back an observed count below N (default 5)."),
     disclosure_control: bool = flag(
         True, "--disclosure-control/--no-disclosure-control", "Publish every figure (NOT for publication; warns loudly)."),
+    format_: str = format_option(),
 ) -> None:
     """Estimate the national extent of each category: naive scaling and the hierarchical model."""
+    show = output(format_)
+    say = show.messages
     rule = disclosure_rule(disclosure_threshold, not disclosure_control)
     check_level(level)
     check_target_accept(target_accept)
@@ -74,7 +88,7 @@ def estimate(
     names = [c.strip() for c in covariates.split(",") if c.strip()]
     estimator = HierarchicalExtent(sampler=SamplerConfig(random_seed=seed, draws=draws, tune=tune, chains=chains,
                                                          target_accept=target_accept,
-                                                         progressbar=console.is_terminal),
+                                                         progressbar=errors.is_terminal),
                                    strict=strict, log_population=log_population, unit_effect=unit_effect,
                                    spread_by_size=spread_by_size)
     data = read_extent_data(units, counts, covariates=names, exposure=exposure, records_exposure=records_exposure,
@@ -84,23 +98,25 @@ def estimate(
                       DisclosureWarning, stacklevel=1)
     warn_design(data.counts, data.n_units, rule)
     naive = NaiveScaling().fit(data)
-    with console.status("Sampling the hierarchical model..."):
-        bayes = estimator.fit(data)
+    sampler = estimator.sampler
+    say.print(f"Sampling the hierarchical model: {sampler.chains} chains x ({sampler.tune} tune + {sampler.draws} "
+              "draws)...", highlight=False)
+    bayes = estimator.fit(data)  # nutpie shows its own progress (draws, time left) on stderr
     table = pd.concat([naive.national_extent(level), bayes.national_extent(level)], ignore_index=True)
     withheld = withheld_figures((naive, bayes), protect_counts(data.counts, rule), level)
     table = protect_estimates(table, withheld, rule)
-    console.print(estimates_table(table, title=f"National extent: {data.name}"))
-    console.print(f"Diagnostics: {bayes.diagnostics}")
+    show.table(table, estimates_table(table, title=f"National extent: {data.name}"))
+    say.print(f"Diagnostics: {bayes.diagnostics}")
     if out is not None:
         write_csv(table, out)
-        console.print(f"Wrote {out}")
+        say.print(f"Wrote {out}")
     if fit_out is not None:
         refusal = fit_file_refusal(str(fit_out), withheld.get(bayes.estimator, ()), keep_raw_counts)
         if refusal:
             warnings.warn(f"disclosure: {refusal}", DisclosureWarning, stacklevel=1)
         else:
             bayes.to_netcdf(fit_out, keep_counts=keep_raw_counts)
-            console.print(f"Wrote {fit_out}" + ("" if keep_raw_counts else " (per-unit counts withheld)"))
-    print_citations(console, citations(bayes, level, force=cite_unconverged,
+            say.print(f"Wrote {fit_out}" + ("" if keep_raw_counts else " (per-unit counts withheld)"))
+    print_citations(say, citations(bayes, level, force=cite_unconverged,
                                        hidden=withheld.get(bayes.estimator, ()), rule=rule),
                     bayes.withheld(), forced=cite_unconverged)

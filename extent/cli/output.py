@@ -1,18 +1,75 @@
-"""Shared output helpers for the commands: rich tables and atomic CSV writes."""
+"""Shared output helpers for the commands: rich tables, ``--format``, progress bars and atomic CSV writes."""
 
 from __future__ import annotations
 
 import os
+import sys
 import tempfile
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
+from rich.console import Console
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TextColumn,
+    TimeElapsedColumn,
+    TimeRemainingColumn,
+)
 from rich.table import Table
 
+from extent.cli.app import console, errors
 from extent.disclosure import DisclosureRule
 from extent.exceptions import ConfigError, ExtentError
 from extent.files import follow_umask
+
+FORMATS = ("table", "csv", "json")
+"""What ``--format`` takes."""
+
+
+@dataclass(frozen=True)
+class Output:
+    """Where a command prints: its table on stdout in ``format``, every other line on :attr:`messages`."""
+
+    format: str
+
+    @property
+    def messages(self) -> Console:
+        """The console of every line that is not the table: stdout for ``table``, stderr for ``csv``/``json``
+        (so that stdout holds the table and nothing else)."""
+        return console if self.format == "table" else errors
+
+    def table(self, frame: pd.DataFrame, rich: Table | None,
+              as_csv: Callable[[pd.DataFrame], pd.DataFrame] | None = None) -> None:
+        """Print ``rich`` (``table``; ``None``: printed already), or ``frame`` as CSV (header and rows, as
+        ``as_csv`` writes it when given) or as a JSON array of records (numbers as numbers, NaN as null)."""
+        if self.format == "table":
+            if rich is not None:
+                console.print(rich)
+        elif self.format == "csv":
+            sys.stdout.write((frame if as_csv is None else as_csv(frame)).to_csv(index=False))
+        else:
+            sys.stdout.write(frame.to_json(orient="records", double_precision=15) + "\n")
+        sys.stdout.flush()
+
+
+def output(fmt: str) -> Output:
+    """The :class:`Output` of ``--format fmt``, refused before any work unless it is one of :data:`FORMATS`."""
+    if fmt not in FORMATS:
+        raise ConfigError(f"--format must be {', '.join(FORMATS[:-1])} or {FORMATS[-1]}, got {fmt!r}")
+    return Output(fmt)
+
+
+def progress() -> Progress:
+    """Progress bars of long jobs on stderr (each task's description, done/total, elapsed, time left); off when
+    stderr is not a terminal."""
+    return Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TextColumn("elapsed"),
+                    TimeElapsedColumn(), TextColumn("left"), TimeRemainingColumn(), console=errors,
+                    disable=not errors.is_terminal)
 
 
 def _fmt(x: float, estimand: str) -> str:

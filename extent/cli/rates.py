@@ -8,8 +8,8 @@ import pandas as pd
 import typer
 from rich.table import Table
 
-from extent.cli.app import app, console, flag, handle_errors
-from extent.cli.output import check_level, check_output_file, write_csv
+from extent.cli.app import app, errors, flag, format_option, handle_errors
+from extent.cli.output import Output, check_level, check_output_file, output, write_csv
 from extent.constants import CI_LEVEL
 from extent.data.io import read_csv
 from extent.estimators import BinomialProportion, CountTrend, PooledProportion, RateComparison
@@ -20,27 +20,27 @@ from extent.models.rates import SMALL_MODEL_DRAWS
 from extent.scenarios import DetectionRate, detection_scenario
 
 
-def _show(result: MeasureResult, level: float, title: str) -> None:
+def _rich(result: MeasureResult, level: float, title: str) -> Table:
     table = Table(title=title)
     for col in ("quantity", "observed", "estimate", f"{level:.0%} interval"):
         table.add_column(col, justify="left" if col == "quantity" else "right")
     for r in result.table(level).itertuples(index=False):
         table.add_row(r.quantity, format_measure(r.observed, r.scale), format_measure(r.estimate, r.scale),
                       f"{format_measure(r.lower, r.scale)} to {format_measure(r.upper, r.scale)}")
-    console.print(table)
+    return table
+
+
+def _finish(show: Output, result: MeasureResult, level: float, out: Path | None, title: str) -> None:
+    show.table(result.table(level), _rich(result, level, title), as_csv=for_csv)
     if result.diagnostics is not None:
-        console.print(f"Diagnostics: {result.diagnostics}")
-
-
-def _finish(result: MeasureResult, level: float, out: Path | None, title: str) -> None:
-    _show(result, level, title)
+        show.messages.print(f"Diagnostics: {result.diagnostics}")
     if out is not None:
         write_csv(for_csv(result.table(level)), out)
-        console.print(f"Wrote {out}")
+        show.messages.print(f"Wrote {out}")
 
 
 def _sampler(seed: int, draws: int, tune: int) -> SamplerConfig:
-    return SamplerConfig(random_seed=seed, draws=draws, tune=tune, progressbar=console.is_terminal)
+    return SamplerConfig(random_seed=seed, draws=draws, tune=tune, progressbar=errors.is_terminal)
 
 
 @app.command(epilog="Example: extent proportion --table shares.csv --combined all --out shares-estimates.csv")
@@ -54,8 +54,10 @@ def proportion(
     draws: int = typer.Option(SMALL_MODEL_DRAWS, "--draws", help="Posterior draws per chain (--pooled)."),
     tune: int = typer.Option(SMALL_MODEL_DRAWS, "--tune", help="Tuning steps per chain (--pooled)."),
     out: Path | None = typer.Option(None, "--out", help="Write the tidy CSV here."),
+    format_: str = format_option(),
 ) -> None:
     """Shares with known denominators, with intervals (finite-population corrected with a population column)."""
+    show = output(format_)
     check_level(level)
     check_output_file(out, "--out", inputs=(table,))
     if pooled and combined:
@@ -63,7 +65,7 @@ def proportion(
     frame = read_csv(table)
     result = (PooledProportion(sampler=_sampler(seed, draws, tune)).fit(frame, source=str(table)) if pooled
               else BinomialProportion(seed=seed, combined=combined).fit(frame, source=str(table)))
-    _finish(result, level, out, f"Shares: {table.name}")
+    _finish(show, result, level, out, f"Shares: {table.name}")
 
 
 @app.command(epilog="Example: extent compare --table rates.csv --out comparison.csv")
@@ -73,14 +75,16 @@ def compare(
     level: float = typer.Option(CI_LEVEL, "--level", help="Central credible interval probability."),
     seed: int = typer.Option(SamplerConfig.random_seed, "--seed", help="Random seed (same seed, same numbers)."),
     out: Path | None = typer.Option(None, "--out", help="Write the tidy CSV here."),
+    format_: str = format_option(),
 ) -> None:
     """Compare two rates: ratio and difference with intervals, and the probability that the first is higher."""
+    show = output(format_)
     check_level(level)
     check_output_file(out, "--out", inputs=(table,))
     result = RateComparison(seed=seed).fit(read_csv(table), source=str(table))
-    _finish(result, level, out, f"Rates: {table.name}")
+    _finish(show, result, level, out, f"Rates: {table.name}")
     first, second = result.settings["first"], result.settings["second"]
-    console.print(f"P({first} > {second}) = {result.prob_above('difference', 0):.3f}")
+    show.messages.print(f"P({first} > {second}) = {result.prob_above('difference', 0):.3f}")
 
 
 @app.command(epilog="Example: extent trend --series series.csv --out trend.csv")
@@ -100,8 +104,10 @@ def trend(
     detection_basis: str = typer.Option("stated by the user", "--detection-basis",
                                         help="Where the detection-rate assumption comes from, printed with it."),
     out: Path | None = typer.Option(None, "--out", help="Write the tidy CSV here."),
+    format_: str = format_option(),
 ) -> None:
     """Annual growth, fitted yearly rates and a projection of a count series with part-year exposure."""
+    show = output(format_)
     check_level(level)
     check_output_file(out, "--out", inputs=(series,))
     detection = DetectionRate.parse(detection_rate, detection_basis) if detection_rate is not None else None
@@ -109,15 +115,20 @@ def trend(
         raise ConfigError("--detection-rate scales counts of known cases; a lognormal series is not a count")
     estimator = CountTrend(family=family, horizon=horizon, sampler=_sampler(seed, draws, tune))
     frame = read_csv(series)
-    with console.status("Sampling the trend model..."):
-        result = estimator.fit(frame, source=str(series))
+    show.messages.print("Sampling the trend model...")
+    result = estimator.fit(frame, source=str(series))  # the sampler shows its own progress on stderr
     if detection is None:
-        _finish(result, level, out, f"Trend: {series.name}")
+        _finish(show, result, level, out, f"Trend: {series.name}")
         return
     scenario = detection_scenario(result, detection, seed=seed)
-    _show(result, level, f"Trend: {series.name}")
-    _show(scenario, level, "SCENARIO, not an estimate: all cases if the stated detection rate held")
-    console.print(f"Assumption: {detection}. Every scenario figure follows from it; do not cite it as an estimate.")
+    both = pd.concat([result.table(level), scenario.table(level)], ignore_index=True)
+    show.table(both, _rich(result, level, f"Trend: {series.name}"), as_csv=for_csv)
+    if show.format == "table":
+        show.messages.print(_rich(scenario, level, "SCENARIO, not an estimate: all cases if the stated detection rate held"))
+    show.messages.print(f"Assumption: {detection}. Every scenario figure follows from it; do not cite it as an "
+                        "estimate.")
+    if result.diagnostics is not None:
+        show.messages.print(f"Diagnostics: {result.diagnostics}")
     if out is not None:
-        write_csv(for_csv(pd.concat([result.table(level), scenario.table(level)], ignore_index=True)), out)
-        console.print(f"Wrote {out}")
+        write_csv(for_csv(both), out)
+        show.messages.print(f"Wrote {out}")

@@ -5,10 +5,28 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
+import pandas as pd
 import typer
 
-from extent.cli.app import app, cite_option, console, flag, handle_errors, strict_option, target_accept_option
-from extent.cli.output import check_level, check_output_folder, check_target_accept, disclosure_rule, print_citations
+from extent.cli.app import (
+    app,
+    cite_option,
+    errors,
+    flag,
+    format_option,
+    handle_errors,
+    strict_option,
+    target_accept_option,
+)
+from extent.cli.output import (
+    check_level,
+    check_output_folder,
+    check_target_accept,
+    disclosure_rule,
+    estimates_table,
+    output,
+    print_citations,
+)
 from extent.constants import CI_LEVEL
 from extent.data import read_extent_data
 from extent.datasets import load_report
@@ -45,61 +63,58 @@ def report(
         True, "--disclosure-control/--no-disclosure-control", "Show small counts (NOT for publication; warns loudly)."),
     keep_raw_counts: bool = flag(False, "--keep-raw-counts/--no-keep-raw-counts",
                                  "Store the raw per-unit counts in fit.nc (withheld by default)."),
+    format_: str = format_option(),
 ) -> None:
     """Fit the record searches and write a report folder (Markdown, HTML, plot, CSV, fit).
 
-    Without --units/--counts: the built-in UK study (its five categories, published figures and claims)."""
+    Without --units/--counts: the built-in UK study (its five categories, published figures and claims). The
+    table on stdout is the report's estimates.csv."""
     start = time.perf_counter()
+    show = output(format_)
+    say = show.messages
     rule = disclosure_rule(disclosure_threshold, not disclosure_control)
     check_level(level)
     check_target_accept(target_accept)
     check_output_folder(out, "--out")
     sampler = SamplerConfig(random_seed=seed, draws=draws, tune=tune, target_accept=target_accept,
-                            progressbar=console.is_terminal)
+                            progressbar=errors.is_terminal)
     if (units is None) != (counts is None):
         raise ConfigError("give both --units and --counts (a report on your data), or neither (the built-in study)")
     dataset = None if units is not None else load_report()
     data = read_extent_data(units, counts) if dataset is None else dataset.data
-    console.print(f"Data: {data!r}")
+    say.print(f"Data: {data!r}")
     naive = NaiveScaling().fit(data)
-    console.print(
+    say.print(
         f"Sampling the hierarchical model: {sampler.chains} chains x ({sampler.tune} tune + {sampler.draws} draws)..."
     )
     estimator = HierarchicalExtent(sampler=sampler, strict=strict)
-    with console.status("sampling...") if not console.is_terminal else _null():
-        bayes = estimator.fit(data)
-    console.print(f"Diagnostics: {bayes.diagnostics}")
+    bayes = estimator.fit(data)  # nutpie shows its own progress (draws, time left) on stderr
+    say.print(f"Diagnostics: {bayes.diagnostics}")
     withheld = withheld_figures((naive, bayes), protect_counts(data.counts, rule), level).get(bayes.estimator, ())
-    console.print("Refitting under a wider spread prior (prior sensitivity)...")
+    say.print("Refitting under a wider spread prior (prior sensitivity)...")
     sensitivity = sensitivity_section(estimator.prior_sensitivity(data, bayes, level=level), withheld)
     if dataset is None:
-        console.print("Writing the report...")
+        say.print("Writing the report...")
         files = write_report(out, bayes, naive, level=level, title=data.name, sections=[sensitivity],
                              cite_unconverged=cite_unconverged, disclosure=rule, keep_counts=keep_raw_counts)
     else:
-        console.print("Restating the report's claims (shares, comparisons, trends, force-level statements)...")
+        say.print("Restating the report's claims (shares, comparisons, trends, force-level statements)...")
         claims = evaluate_claims(dataset, bayes, level=level, seed=seed,
                                  sampler=SamplerConfig(random_seed=seed, draws=max(draws, SMALL_MODEL_DRAWS),
                                                        tune=max(tune, SMALL_MODEL_DRAWS)))
         claims, hidden_claims = protect_claims(claims, data.counts, rule)
         if hidden_claims:
-            console.print(f"Disclosure control: {len(hidden_claims)} claims withheld (they quote a suppressed "
-                          f"per-force count): {', '.join(hidden_claims)}", highlight=False)
-        console.print("Writing the report...")
+            say.print(f"Disclosure control: {len(hidden_claims)} claims withheld (they quote a suppressed "
+                      f"per-force count): {', '.join(hidden_claims)}", highlight=False)
+        say.print("Writing the report...")
         files = write_report(out, bayes, naive, level=level, title="international and Internet child sexual "
                              "abuse, UK 1999-2002", published=dataset.published,
                              sections=[sensitivity, *claims_sections(claims),
                                        *report_sections(dataset, seed=seed, disclosure=rule)],
                              cite_unconverged=cite_unconverged, disclosure=rule, keep_counts=keep_raw_counts,
                              claims=claims, intro=INTRO, unit_word="forces")
-    print_citations(console, citations(bayes, level, force=cite_unconverged, hidden=withheld, rule=rule),
+    estimates = pd.read_csv(files["estimates"])
+    show.table(estimates, estimates_table(estimates, title=f"National extent: {data.name}"))
+    print_citations(say, citations(bayes, level, force=cite_unconverged, hidden=withheld, rule=rule),
                     bayes.withheld(), forced=cite_unconverged)
-    console.print(f"Report: {files['markdown']} and {files['report']} ({time.perf_counter() - start:.1f} s)")
-
-
-class _null:
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        return False
+    say.print(f"Report: {files['markdown']} and {files['report']} ({time.perf_counter() - start:.1f} s)")

@@ -8,8 +8,16 @@ import pandas as pd
 import typer
 from rich.table import Table
 
-from extent.cli.app import app, cite_option, console, handle_errors, strict_option, target_accept_option
-from extent.cli.output import check_level, check_output_file, check_target_accept, print_citations, write_csv
+from extent.cli.app import app, cite_option, format_option, handle_errors, strict_option, target_accept_option
+from extent.cli.output import (
+    check_level,
+    check_output_file,
+    check_target_accept,
+    output,
+    print_citations,
+    progress,
+    write_csv,
+)
 from extent.constants import CI_LEVEL
 from extent.data import read_survey_data
 from extent.estimators.survey import DEFAULT_SAMPLER, SurveyEstimator
@@ -42,8 +50,11 @@ def survey(
              "grid and print where the upper interval bound crosses N (the tipping point)."),
     sensitivity_out: Path | None = typer.Option(
         None, "--sensitivity-out", help="With --threshold: write the sensitivity grid and tipping points here."),
+    format_: str = format_option(),
 ) -> None:
     """Estimate a national total from a survey whose non-responders may differ from its responders."""
+    show = output(format_)
+    say = show.messages
     mechanisms = list(MECHANISMS) if mechanism == "all" else [mechanism]
     if mechanism != "all" and mechanism not in MECHANISMS:
         raise ConfigError(f"--mechanism must be one of {', '.join(MECHANISMS)} or all; got {mechanism!r}")
@@ -56,29 +67,32 @@ def survey(
     sampler = DEFAULT_SAMPLER.with_(random_seed=seed, draws=draws, tune=tune, chains=chains,
                                     target_accept=target_accept)
     data = read_survey_data(units, survey_csv, years=years, cap=cap)
-    console.print(f"Data: {data!r}", highlight=False)
+    say.print(f"Data: {data!r}", highlight=False)
     tables, fits = [], {}
-    for m in mechanisms:
-        with console.status(f"Sampling the {m} model..."):
+    with progress() as bar:
+        task = bar.add_task("survey models", total=len(mechanisms))
+        for m in mechanisms:
+            bar.update(task, description=f"survey models ({m})")
             fit = SurveyEstimator(mechanism=m, sampler=sampler, strict=strict).fit(data)
-        console.print(f"{m}: {fit.diagnostics}", highlight=False)
-        tables.append(fit.national_extent(level))
-        fits[m] = fit
+            bar.advance(task)
+            say.print(f"{m}: {fit.diagnostics}", highlight=False)
+            tables.append(fit.national_extent(level))
+            fits[m] = fit
     table = pd.concat(tables, ignore_index=True)
-    console.print(_table(table, title=f"National total: {data.name}" + (" (SIMULATED)" if data.simulated else "")))
+    show.table(table, _table(table, title=f"National total: {data.name}" + (" (SIMULATED)" if data.simulated else "")))
     if out is not None:
         write_csv(table, out)
-        console.print(f"Wrote {out}")
+        say.print(f"Wrote {out}")
     withheld = {m: reasons for m, fit in fits.items() for reasons in fit.withheld().values()}
-    print_citations(console, {m: withheld_line(m, withheld[m]) if m in withheld and not cite_unconverged
+    print_citations(say, {m: withheld_line(m, withheld[m]) if m in withheld and not cite_unconverged
                               else fit.citation("per_annum", level, force=cite_unconverged)
                               for m, fit in fits.items()}, withheld, forced=cite_unconverged)
     if threshold is not None:
-        grid = pd.concat([_tipping(m, data, sampler, strict, level, threshold, cite_unconverged)
+        grid = pd.concat([_tipping(say, m, data, sampler, strict, level, threshold, cite_unconverged)
                           for m in sensitive], ignore_index=True)
         if sensitivity_out is not None:
             write_csv(grid, sensitivity_out)
-            console.print(f"Wrote {sensitivity_out}")
+            say.print(f"Wrote {sensitivity_out}")
 
 
 def _check_threshold(threshold: float | None, sensitive: list[str], sensitivity_out: Path | None) -> None:
@@ -93,17 +107,19 @@ def _check_threshold(threshold: float | None, sensitive: list[str], sensitivity_
                           "sensitivity parameter (selection or delta)")
 
 
-def _tipping(mechanism: str, data, sampler, strict: bool, level: float, threshold: float,
+def _tipping(say, mechanism: str, data, sampler, strict: bool, level: float, threshold: float,
              cite_unconverged: bool) -> pd.DataFrame:
     """Sensitivity grid of one MNAR mechanism with the tipping point of 'fewer than threshold per annum'."""
-    with console.status(f"Sensitivity analysis of the {mechanism} model..."):
+    with progress() as bar:
+        task = bar.add_task(f"{mechanism} sensitivity grid", total=None)
         sens = SurveyEstimator(mechanism=mechanism, sampler=sampler, strict=strict).sensitivity(
-            data, level=level, reference=())
+            data, level=level, reference=(),
+            progress=lambda done, total: bar.update(task, completed=done, total=total))
     tp = sens.tipping_point(threshold, estimand="per_annum")
     if tp.reliable or cite_unconverged:
-        console.print(f"Tipping point ({mechanism}): {tp.text}", highlight=False)
+        say.print(f"Tipping point ({mechanism}): {tp.text}", highlight=False)
     else:
-        console.print(f"Tipping point ({mechanism}): WITHHELD: {len(tp.unconverged)} of "
+        say.print(f"Tipping point ({mechanism}): WITHHELD: {len(tp.unconverged)} of "
                       f"{sens.table['value'].nunique()} sensitivity fits have not converged. Rerun with more "
                       "--tune/--draws or a higher --target-accept; --cite-unconverged prints it with a warning.",
                       highlight=False)

@@ -6,13 +6,12 @@ import json
 from pathlib import Path
 
 import typer
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from extent.calibrate.search import SEARCH_DESIGNS
 from extent.calibrate.validation import KS, ValidationStudy, run_validation
-from extent.cli.app import app, console, flag, handle_errors
-from extent.cli.output import missing_line
+from extent.cli.app import app, flag, format_option, handle_errors
+from extent.cli.output import missing_line, output, progress
 from extent.exceptions import ConfigError, IncompleteStudyError
 from extent.inference import SamplerConfig
 
@@ -100,8 +99,11 @@ def validate(
     checkpoint: Path | None = typer.Option(None, "--checkpoint",
                                            help="JSON-lines checkpoint (default OUT/records.jsonl with --out)."),
     out: Path | None = typer.Option(None, "--out", help="Folder for the tables, plot, study.json, validation.md."),
+    format_: str = format_option(),
 ) -> None:
     """Real-data validation: search k units of complete corpus tables, predict the national total, score."""
+    show = output(format_)
+    say = show.messages
     from extent.datasets.corpus import DATASETS
     from extent.simulate.independent import SIMULATED_DATASETS
 
@@ -121,27 +123,27 @@ def validate(
         if folder is not None:
             folder.mkdir(parents=True, exist_ok=True)
     engine = "serial" if serial else (scheduler or f"local Dask cluster, {workers} workers")
-    console.print(f"Validation {study.id}: {len(study.datasets)} dataset(s) x {len(study.designs)} design(s) x "
-                  f"{len(study.ks)} k x {reps} replicates = {study.n_tasks} fits on {engine}")
-    with Progress(TextColumn("validate"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), console=console,
-                  transient=not console.is_terminal) as bar:
-        task = bar.add_task("fits", total=study.n_tasks)
+    say.print(f"Validation {study.id}: {len(study.datasets)} dataset(s) x {len(study.designs)} design(s) x "
+              f"{len(study.ks)} k x {reps} replicates = {study.n_tasks} fits on {engine}")
+    with progress() as bar:
+        task = bar.add_task("validate", total=study.n_tasks)
         result = run_validation(study, serial=serial, scheduler=scheduler,
                                 workers=None if (serial or scheduler) else workers, checkpoint=checkpoint,
                                 progress=lambda done, total: bar.update(task, completed=done))
     if out is not None:  # the tables first: nothing printed below can lose them
         result.save(out)
     if result.records and not result.interrupted:
-        console.print(summary_rich_table(result.summary(), study.levels, title="Validation on the real corpus"))
-    console.print(f"{len(result.records)} fits in {result.run.seconds:.0f} s ({result.fits_per_minute:.1f} per "
-                  f"minute, all workers){f'; {result.run.resumed} from the checkpoint' if result.run.resumed else ''}")
+        summary = result.summary()
+        show.table(summary, summary_rich_table(summary, study.levels, title="Validation on the real corpus"))
+    say.print(f"{len(result.records)} fits in {result.run.seconds:.0f} s ({result.fits_per_minute:.1f} per "
+              f"minute, all workers){f'; {result.run.resumed} from the checkpoint' if result.run.resumed else ''}")
     lost = result.missing()
     if len(lost):
-        console.print(missing_line(lost, study.n_tasks, _task), style="bold red", markup=False, highlight=False,
-                      soft_wrap=True)
+        say.print(missing_line(lost, study.n_tasks, _task), style="bold red", markup=False, highlight=False,
+                  soft_wrap=True)
     if out is not None:
-        console.print(f"Wrote tables{', validation-coverage.png' if result.records else ''} and validation.md to "
-                      f"{out}" + (" (missing.csv lists the missing fits)" if len(lost) else ""))
+        say.print(f"Wrote tables{', validation-coverage.png' if result.records else ''} and validation.md to "
+                  f"{out}" + (" (missing.csv lists the missing fits)" if len(lost) else ""))
     if result.interrupted:
         raise KeyboardInterrupt
     if len(lost):

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 import pandas as pd
 
@@ -139,12 +141,14 @@ class SurveyEstimator:
         values: tuple[float, ...] | None = None,
         level: float = CI_LEVEL,
         reference: tuple[str, ...] = ("mcar", "mar"),
+        progress: Callable[[int, int], None] | None = None,
     ) -> Sensitivity:
         """National estimate and interval as a function of the MNAR assumption.
 
         For ``mechanism="mnar"`` the selection model is refitted with ``selection`` fixed at each value; for
         ``mechanism="delta"`` one MAR-for-responders fit is reused and non-responders' rate is multiplied by
         ``exp(delta)`` for each value. ``reference`` mechanisms are fitted once for comparison.
+        ``progress(done, total)`` is called after each fit (``total``: every fit of the analysis).
         """
         if self.mechanism not in SENSITIVITY_PARAMETER:
             raise ConfigError(f"sensitivity needs mechanism 'mnar' or 'delta', not {self.mechanism!r}")
@@ -153,9 +157,18 @@ class SurveyEstimator:
         if not values:
             raise ConfigError("sensitivity needs at least one parameter value")
         rows = []
+        total, done = (1 if parameter == "delta" else len(values)) + len(reference), 0
+
+        def fitted():
+            nonlocal done
+            done += 1
+            if progress is not None:
+                progress(done, total)
+
         if parameter == "delta":
             fit = SurveyEstimator(mechanism="delta", priors=self.priors, sampler=self.sampler,
                                   censored=self.censored).fit(survey)
+            fitted()
             for i, v in enumerate(values):
                 draws = survey_totals(fit.idata, survey, seed=self.sampler.random_seed + 2 + i, delta=v).values
                 rows += _rows(parameter, v, draws.ravel(), survey, level, fit.converged)
@@ -164,8 +177,12 @@ class SurveyEstimator:
                 fit = SurveyEstimator(mechanism="mnar", priors=self.priors, sampler=self.sampler,
                                       fixed={**self.fixed, "selection": v}, censored=self.censored).fit(survey)
                 rows += _rows(parameter, v, fit.draws("total").values.ravel(), survey, level, fit.converged)
-        refs = [SurveyEstimator(mechanism=m, priors=self.priors, sampler=self.sampler, censored=self.censored)
-                .fit(survey).national_extent(level) for m in reference]
+                fitted()
+        refs = []
+        for m in reference:
+            refs.append(SurveyEstimator(mechanism=m, priors=self.priors, sampler=self.sampler,
+                                        censored=self.censored).fit(survey).national_extent(level))
+            fitted()
         ref = pd.concat(refs, ignore_index=True) if refs else pd.DataFrame(columns=["mechanism", "estimand"])
         return Sensitivity(parameter=parameter, table=pd.DataFrame(rows), reference=ref, level=level,
                            simulated=survey.simulated)
