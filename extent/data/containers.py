@@ -74,12 +74,17 @@ class ExtentData:
 
         Parameters
         ----------
-        units, counts : pandas.DataFrame
-            See the class docstring for the columns. Rows are reported 1-based, in the order given.
+        units : pandas.DataFrame
+            One row per unit; see the class docstring for the columns. Rows are reported 1-based, in the order
+            given.
+        counts : pandas.DataFrame
+            One row per searched cell; see the class docstring for the columns.
         name : str
             Label for reports.
-        units_source, counts_source : str
-            Names used in error messages (the CLI passes file names).
+        units_source : str
+            Name of the units table in error messages (the CLI passes the file name).
+        counts_source : str
+            Name of the counts table in error messages.
         notes : tuple of str
             Free-text provenance notes carried into reports.
         covariates : list of str

@@ -54,8 +54,14 @@ def read_extent_data(
         Columns ``unit``, ``category``, ``cases`` (integer >= 0), optional ``records`` and ``years``.
     name : str, optional
         Label for reports; defaults to the counts file's stem.
-    covariates, exposure, records_exposure, extra_columns
-        See :meth:`ExtentData.from_frames`.
+    covariates : list of str
+        Units columns to use as covariates; see :meth:`ExtentData.from_frames`.
+    exposure : str, optional
+        Units column to use as exposure instead of ``population``.
+    records_exposure : bool
+        The counts' ``records`` are the same measure as ``exposure``.
+    extra_columns : {"error", "ignore"}
+        What to do with an unknown column: an error naming it, or drop it with a warning.
     """
     return ExtentData.from_frames(
         read_csv(units),

@@ -93,8 +93,12 @@ class SurveyData:
             Cap for rows without a ``cap`` value (default: uncapped).
         covariates : list of str, optional
             Covariate columns to use; default every extra numeric column of either table.
-        name, units_source, survey_source : str
-            Labels for reports and error messages.
+        name : str
+            Label for reports.
+        units_source : str
+            Name of the units table in error messages.
+        survey_source : str
+            Name of the survey table in error messages.
         simulated : bool
             Mark the survey as simulated.
         notes : tuple of str

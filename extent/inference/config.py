@@ -23,8 +23,12 @@ class SamplerConfig:
 
     Parameters
     ----------
-    draws, tune, chains : int
-        Posterior draws and tuning steps per chain, and the number of chains.
+    draws : int
+        Posterior draws per chain.
+    tune : int
+        Tuning steps per chain.
+    chains : int
+        Number of chains.
     target_accept : float, optional
         NUTS target acceptance. ``None`` (default) lets the estimator choose: the hierarchical model uses 0.99
         for non-centred fits (with few forces the between-force spread makes a curved posterior) and 0.8 for
