@@ -37,3 +37,11 @@ def test_guide_examples_run(page, tmp_path, monkeypatch):
     for i, code in enumerate(blocks(page), 1):
         exec(compile(code, f"{page}, block {i}", "exec"), namespace)
     assert namespace["data"].n_units == 52  # every guide works on the built-in dataset
+
+
+def test_the_api_reference_documents_every_public_name():
+    import extent
+
+    pages = "".join(p.read_text() for p in (DOCS / "api").glob("*.md"))
+    documented = set(re.findall(r"^::: extent\.(\w+)", pages, re.M))
+    assert documented == set(extent.__all__) - {"__version__"}
