@@ -502,3 +502,17 @@ def test_progress_shows_counts_and_time_left_on_stderr_only_when_a_terminal():
     assert bar.console is errors
     assert {MofNCompleteColumn, TimeRemainingColumn} <= {type(c) for c in bar.columns}
     assert bar.disable  # stderr is not a terminal here
+
+
+def test_withheld_cells_print_as_c_not_as_rich_markup():
+    from rich.console import Console
+
+    from extent.cli.output import estimates_table
+
+    rows = [{"category": "a", "estimator": "naive", "estimand": e, "estimate": 3.0, "lower": np.nan,
+             "upper": np.nan, "level": 0.9, "disclosure": "withheld: recovers a suppressed count"}
+            for e in ("total", "per_annum", "per_unit_per_annum")]
+    out = Console(width=200, record=True)
+    out.print(estimates_table(pd.DataFrame(rows), title="t"))
+    text = out.export_text()
+    assert text.count("[c]") == 4  # three cells and the caption's key

@@ -12,6 +12,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import (
     BarColumn,
     MofNCompleteColumn,
@@ -23,7 +24,7 @@ from rich.progress import (
 from rich.table import Table
 
 from extent.cli.app import console, errors
-from extent.disclosure import DisclosureRule
+from extent.disclosure import SECONDARY, DisclosureRule
 from extent.exceptions import ConfigError, ExtentError
 from extent.files import follow_umask
 
@@ -89,7 +90,7 @@ def estimates_table(table: pd.DataFrame, *, title: str) -> Table:
         for estimand in ("total", "per_annum", "per_unit_per_annum"):
             r = g[g["estimand"] == estimand].iloc[0]
             if str(r.get("disclosure", "")).startswith("withheld"):
-                cells.append("[c]")
+                cells.append(escape(SECONDARY))  # not rich markup
                 continue
             text = _fmt(r["estimate"], estimand)
             if not np.isnan(r["lower"]):
@@ -97,7 +98,7 @@ def estimates_table(table: pd.DataFrame, *, title: str) -> Table:
             cells.append(text)
         out.add_row(category, estimator, *cells)
     out.caption = (f"Hierarchical: posterior median ({level:.0%} central credible interval). Naive: no interval. "
-                   "[c]: withheld by disclosure control.")
+                   f"{escape(SECONDARY)}: withheld by disclosure control.")
     return out
 
 
