@@ -35,7 +35,7 @@ def format_measure(x: float, scale: str) -> str:
         return f"{pct:.{digits}f}{'%' if scale == 'proportion' else ' points'}"
     if scale == "ratio":
         return f"{x:.2f}" if abs(x) < 10 else f"{x:,.0f}"
-    digits = 0 if abs(x) >= 100 else 1
+    digits = 0 if abs(x) >= 10 else 1  # 54 (20 to 137), never 54.0 (20.0 to 137); 0.7 (0.3 to 2.0)
     return f"{x:,.{digits}f}"
 
 

@@ -45,7 +45,7 @@ def test_conjugate_claims_reproduce_the_reports_figures(register):
     charged = claims.loc["10.4-charged"]
     assert charged["lower"] < 7 / 59 < charged["upper"]
     assert claims.loc["kf-under-1pct-victim", "upper"] < 0.01
-    assert "P(share < 1.0%) = > 0.999" in claims.loc["kf-under-1pct-victim", "note"]
+    assert "P(share < 1.0%) > 0.999" in claims.loc["kf-under-1pct-victim", "note"]
     tenth = claims.loc["kf-cai-one-tenth"]
     assert tenth["lower"] < 115 / 984 < tenth["upper"]
     suicide = claims.loc["13.5-suicide-higher-than-general"]

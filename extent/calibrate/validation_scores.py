@@ -148,29 +148,30 @@ def coverage_markdown(summary: pd.DataFrame, levels: tuple[float, ...]) -> str:
 
 
 def plot_validation_coverage(coverage: pd.DataFrame, *, level: float = 0.9, estimator: str = "hierarchical"):
-    """``level`` coverage with Wilson bars by design and ``k``, one panel per dataset, a line at ``level``."""
-    import matplotlib.pyplot as plt
+    """``level`` coverage with Wilson bars by design and ``k``, one panel per dataset (rows of three), a line at
+    ``level``; the legend sits above the panels."""
+    from extent.calibrate.plots import legend_above, panel_grid
 
     cov = coverage[(coverage["estimator"] == estimator) & np.isclose(coverage["level"], level)]
     datasets = list(dict.fromkeys(cov["dataset"]))
     designs = list(dict.fromkeys(cov["design"]))
     ks = sorted(cov["k"].unique())
-    fig, axes = plt.subplots(1, len(datasets), figsize=(3.4 * len(datasets), 3.4), squeeze=False, sharey=True)
-    for ax, dataset in zip(axes[0], datasets):
-        ax.axhline(level, color="0.4", lw=1, ls="--")
+    fig, axes = panel_grid(len(datasets), ncols=3, width=3.6, height=3.0)
+    for ax, dataset in zip(axes, datasets):
+        ax.axhline(level, color="0.4", lw=1, ls="--", label=f"nominal {level:.0%}")
         g = cov[cov["dataset"] == dataset]
         for j, design in enumerate(designs):
             e = g[g["design"] == design].sort_values("k")
             x = np.array([ks.index(k) for k in e["k"]]) + (j - (len(designs) - 1) / 2) * 0.12
             y = e["coverage"].to_numpy()
             bars = np.clip([y - e["coverage_lower"], e["coverage_upper"] - y], 0, None)  # Wilson at p = 0 or 1: -1e-16
-            ax.errorbar(x, y, yerr=bars, fmt="o", ms=4, capsize=2,
-                        label=design)
+            ax.errorbar(x, y, yerr=bars, fmt="o", ms=4, capsize=2, label=design)
         ax.set_xticks(range(len(ks)), [str(k) for k in ks])
         ax.set_xlabel("searched units k")
-        ax.set_title(dataset, fontsize=9)
+        ax.set_title(dataset, fontsize=10)
         ax.set_ylim(0.0, 1.02)
-    axes[0, 0].set_ylabel(f"{level:.0%} coverage")
-    axes[0, 0].legend(fontsize=7, loc="lower right")
-    fig.tight_layout()
+        ax.grid(axis="y", alpha=0.25)
+    for ax in axes[::3]:
+        ax.set_ylabel(f"{level:.0%} coverage")
+    legend_above(fig, axes[0], ncol=len(designs) + 1)
     return fig

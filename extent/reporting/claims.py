@@ -108,7 +108,8 @@ def _test(result, quantity: str, test: str) -> tuple[str, float] | None:
 
 
 def _probability(p: float) -> str:
-    return "> 0.999" if p > 0.999 else "< 0.001" if p < 0.001 else f"{p:.3f}"
+    """``= 0.987``, or ``> 0.999`` / ``< 0.001`` at the ends (never ``= > 0.999``)."""
+    return "> 0.999" if p > 0.999 else "< 0.001" if p < 0.001 else f"= {p:.3f}"
 
 
 class _Evaluator:
@@ -200,7 +201,7 @@ class _Evaluator:
             op, x = tested[0].split()
             shown = format_measure(float(x), iv.scale) if iv.scale in ("proportion", "ratio") else x
             label = quantity.split(":")[-1].replace("_", " ")
-            probability = f"P({label} {op} {shown}) = {_probability(tested[1])}"
+            probability = f"P({label} {op} {shown}) {_probability(tested[1])}"
             text += f"; {probability}"
             out["note"] = "; ".join(n for n in (probability, row.note) if n)
         if not result.converged:

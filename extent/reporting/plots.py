@@ -9,16 +9,21 @@ import matplotlib
 matplotlib.use("Agg", force=False)
 import matplotlib.pyplot as plt
 import numpy as np
+from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter
 
 from extent.constants import CI_LEVEL
 from extent.results import ExtentResult
+
+NAIVE_OFFSET = 0.28
+"""How far below its row the naive figure is drawn, so that it never hides the median."""
 
 
 def forest_plot(bayes: ExtentResult, naive: ExtentResult | None = None, *, level: float = CI_LEVEL,
                 estimand: str = "per_annum", ax=None, withheld: Collection[str] = (),
                 naive_withheld: Collection[str] = ()):
-    """Point estimate and central interval per category (log scale) of any national result, with the naive
-    figure as a cross; the legend names the result's interval kind and point-estimate rule.
+    """Point estimate (white dot) and central ``level`` and 50% intervals per category of any national result,
+    on a log axis labelled in plain numbers (10, 20, 50, 100, ...), with the naive figure as a red cross just below
+    its row; the legend names the result's interval kind and point-estimate rule.
 
     Categories in ``withheld`` (``naive_withheld``) have no interval (no cross) drawn: disclosure control
     withholds figures that would give back a suppressed count (:mod:`extent.disclosure`).
@@ -27,30 +32,47 @@ def forest_plot(bayes: ExtentResult, naive: ExtentResult | None = None, *, level
     """
     cats = bayes.categories
     if ax is None:
-        fig, ax = plt.subplots(figsize=(7.5, 0.6 * len(cats) + 1.9))
+        fig, ax = plt.subplots(figsize=(8, 0.62 * len(cats) + 1.5))
     else:
         fig = ax.figure
-    y = np.arange(len(cats))[::-1]
+    y = np.arange(len(cats))[::-1].astype(float)
     shown = [i for i, c in enumerate(cats) if c not in withheld]
     ivs = [bayes.interval(cats[i], estimand, level) for i in shown]
     wide = [bayes.interval(cats[i], estimand, 0.5) for i in shown]
     ys = y[shown]
     kind = bayes.interval_kind
-    ax.hlines(ys, [i.lower for i in ivs], [i.upper for i in ivs], color="tab:blue", lw=1.5,
+    blue, red = "#1f5fa8", "#c8102e"
+    ax.hlines(ys, [i.lower for i in ivs], [i.upper for i in ivs], color=blue, lw=1.6,
               label=f"{level:.0%} {kind} interval")
-    ax.hlines(ys, [i.lower for i in wide], [i.upper for i in wide], color="tab:blue", lw=4, alpha=0.6,
+    ax.hlines(ys, [i.lower for i in wide], [i.upper for i in wide], color=blue, lw=6, alpha=0.45,
               label=f"50% {kind} interval")
-    ax.plot([i.estimate for i in ivs], ys, "o", color="tab:blue", label=bayes.point_estimate)
+    ax.plot([i.estimate for i in ivs], ys, "o", ms=7, mfc="white", mec=blue, mew=2, zorder=3,
+            label=bayes.point_estimate)
     if naive is not None:
         crosses = [i for i, c in enumerate(cats) if c not in naive_withheld]
-        ax.plot([naive.interval(cats[i], estimand).estimate for i in crosses], y[crosses], "x", color="tab:red",
-                ms=9, mew=2, label="naive scaling")
+        ax.plot([naive.interval(cats[i], estimand).estimate for i in crosses], y[crosses] - NAIVE_OFFSET, "x",
+                color=red, ms=7, mew=2, zorder=3, label="naive scaling")
     labels = [bayes.subject(c) + (" (withheld)" if c in withheld else "") for c in cats]
-    ax.set_yticks(y, labels)
+    ax.set_yticks(y, labels, fontsize=10)
+    ax.set_ylim(-0.7, len(cats) - 0.4)
     ax.set_xscale("log")
+    lo, hi = ax.get_xlim()
+    ax.xaxis.set_major_locator(LogLocator(base=10, subs=(1, 2, 5) if hi / lo >= 10 else np.arange(1, 10)))
+    ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: _number(v)))
+    ax.xaxis.set_minor_formatter(NullFormatter())
+    ax.tick_params(axis="x", labelsize=9)
     noun = "cases" if bayes.kind == "survey" else "known cases"
     ax.set_xlabel(f"{noun} {estimand.replace('_', ' ').replace('unit', 'force')} (log scale)")
-    ax.grid(axis="x", which="both", alpha=0.3)
-    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.2), ncol=2, fontsize=8, frameon=False)
-    fig.tight_layout()
+    ax.grid(axis="x", which="major", alpha=0.35)
+    ax.grid(axis="x", which="minor", alpha=0.12)
+    ax.spines[["top", "right"]].set_visible(False)
+    top = 1 - 0.35 / fig.get_figheight()  # room above the axes for the legend
+    fig.legend(*ax.get_legend_handles_labels(), loc="upper center", bbox_to_anchor=(0.5, 1.0), ncol=4,
+               fontsize=9, frameon=False, handlelength=1.6, columnspacing=1.4)
+    fig.tight_layout(rect=(0, 0, 1, top))
     return fig
+
+
+def _number(v: float) -> str:
+    """An axis or median label as people write it: 0.5, 2, 50, 1,000."""
+    return f"{v:,.0f}" if v >= 10 else f"{v:.2g}" if v >= 1 else f"{v:.1g}"

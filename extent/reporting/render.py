@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import html
 import os
+import re
 import shutil
 import tempfile
 import time
@@ -14,6 +15,7 @@ from pathlib import Path
 import jinja2
 import numpy as np
 import pandas as pd
+from markupsafe import Markup
 
 from extent import __version__
 from extent.constants import CI_LEVEL, ESTIMANDS
@@ -80,9 +82,9 @@ class Section:
 
     @property
     def html(self) -> str:
-        parts = [f"<p>{html.escape(p)}</p>" for p in self.paragraphs]
+        parts = [f"<p>{prose_html(p)}</p>" for p in self.paragraphs]
         if self.table is not None:
-            parts.append(display_frame(self.table).to_html(index=False, border=0, na_rep=""))
+            parts.append(html_table(self.table))
         return "\n".join(parts)
 
 
@@ -102,8 +104,63 @@ def format_cell(value) -> str:
 
 
 def display_frame(frame: pd.DataFrame) -> pd.DataFrame:
-    """``frame`` with every cell formatted by :func:`format_cell` (for Markdown and HTML alike)."""
-    return frame.astype(object).map(format_cell)
+    """``frame`` with every cell formatted by :func:`format_cell` (for Markdown and HTML alike); a ``year``
+    column is printed as years are (2001, not 2,001)."""
+    out = frame.astype(object).map(format_cell)
+    for c in frame.columns:
+        if str(c) == "year":
+            out[c] = out[c].str.replace(",", "", regex=False)
+    return out
+
+
+_NUMBER = re.compile(r"-?\d[\d,]*(?:\.\d+)?%?")
+_CONNECTIVES = frozenset({"to", "of", "about", "exact", "points"})
+_PLACEHOLDERS = frozenset({SECONDARY, "n/a"})
+
+
+def is_numeric_text(text: str) -> bool:
+    """Whether a formatted cell reads as a number, so is right-aligned: numbers joined only by "to", "of",
+    "about", "exact", "points", brackets and dashes ('148 (63 to 406)', '18 of 23', '1-4', '23.3% (exact)'), or a
+    suppressed or missing number."""
+    if text in _PLACEHOLDERS:
+        return True
+    if not _NUMBER.search(text):
+        return False
+    rest = _NUMBER.sub(" ", text).translate(str.maketrans("()-", "   "))
+    return all(w in _CONNECTIVES for w in rest.split())
+
+
+def cell_class(text: str) -> str:
+    """The HTML class of a cell: ``num`` (right-aligned, one line) or ``text``, plus ``short`` for a label of a
+    few words that should not wrap and ``long`` for prose that needs a column wide enough to read."""
+    if is_numeric_text(text):
+        return "num"
+    words = len(text.split())
+    if len(text) <= 16 and words <= 3:
+        return "text short"
+    return "text long" if words >= 8 else "text"
+
+
+def html_table(frame: pd.DataFrame) -> str:
+    """An HTML table of ``frame`` (no index): cells formatted by :func:`format_cell` and classed by
+    :func:`cell_class`, headers with spaces for underscores (so they can wrap) and aligned with a numeric column."""
+    shown = display_frame(frame)
+    head = []
+    for c in shown.columns:
+        cells = [v for v in shown[c] if v]
+        numeric = bool(cells) and all(is_numeric_text(v) for v in cells)
+        head.append(f'<th class="{"num" if numeric else "text"}">{html.escape(str(c).replace("_", " "))}</th>')
+    rows = ["<tr>" + "".join(f'<td class="{cell_class(v)}">{html.escape(v)}</td>' for v in row) + "</tr>"
+            for row in shown.itertuples(index=False)]
+    return "<table>\n<thead><tr>" + "".join(head) + "</tr></thead>\n<tbody>\n" + "\n".join(rows) + "\n</tbody></table>"
+
+
+def prose_html(text: str) -> Markup:
+    """Report prose as HTML: escaped, with Markdown code spans (```extent survey```) as ``<code>``."""
+    parts = html.escape(text).split("`")
+    if len(parts) % 2 == 0:  # an unpaired backtick: leave the text as it is
+        return Markup("`".join(parts))
+    return Markup("".join(f"<code>{p}</code>" if i % 2 else p for i, p in enumerate(parts)))
 
 
 def markdown_table(frame: pd.DataFrame) -> str:
@@ -275,13 +332,14 @@ def write_report(
         autoescape=jinja2.select_autoescape(["html"]),
         keep_trailing_newline=True,
     )
+    env.filters["prose"] = prose_html
     for s in context["sections"]:
         s.html  # noqa: B018  (fail before writing anything if a section cannot render)
     _remove_stale(out_dir)
     tmp = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.", suffix=TMP_SUFFIX, dir=parent))
     try:
         (tmp / "report.md").write_text(env.get_template("report.md.j2").render(**context), encoding="utf-8")
-        html_context = dict(context, sections=[{"title": s.title, "html": jinja2.utils.markupsafe.Markup(s.html)}
+        html_context = dict(context, sections=[{"title": s.title, "html": Markup(s.html)}
                                                for s in context["sections"]])
         (tmp / "report.html").write_text(env.get_template("report.html.j2").render(**html_context), encoding="utf-8")
         fig = forest_plot(bayes, naive, level=level, withheld=hidden,
