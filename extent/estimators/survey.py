@@ -176,7 +176,7 @@ class SurveyEstimator:
             for v in values:
                 fit = SurveyEstimator(mechanism="mnar", priors=self.priors, sampler=self.sampler,
                                       fixed={**self.fixed, "selection": v}, censored=self.censored).fit(survey)
-                rows += _rows(parameter, v, fit.draws("total").values.ravel(), survey, level, fit.converged)
+                rows += _rows(parameter, v, np.asarray(fit.draws("total")).ravel(), survey, level, fit.converged)
                 fitted()
         refs = []
         for m in reference:
