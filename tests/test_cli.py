@@ -113,7 +113,8 @@ def test_report_folder(tmp_path):
     res = runner.invoke(app, ["report", "--out", str(out), *FAST])
     assert res.exit_code == 0, res.output
     assert {p.name for p in out.iterdir()} == {"report.md", "report.html", "forest.png", "sensitivity.png",
-                                               "estimates.csv", "fit.nc", "claims.csv"}
+                                               "claims-shares.png", "claims-trends.png", "estimates.csv",
+                                               "fit.nc", "claims.csv"}
     claims = pd.read_csv(out / "claims.csv", dtype=str)
     assert list(claims.columns) == CLAIM_COLUMNS
     assert not claims["estimate"].fillna("").str.contains("e[+-]").any()

@@ -120,3 +120,28 @@ def test_sensitivity_plot_shows_both_intervals_per_shown_category():
     assert {"20", "100", "1,000"} <= set(labels)  # a log axis labelled in plain numbers, not only at powers of 10
     assert legend_clear_of_axes(fig)
     plt.close(fig)
+
+
+def test_share_claims_and_trend_plots():
+    from extent.measure_result import MeasureResult
+    from extent.reporting.plots import share_claims_plot, trend_plot
+
+    claims = pd.DataFrame({"claim_id": ["a", "b", "withheld", "count"], "kind": ["proportion"] * 3 + ["series"],
+                           "supported": True, "level": 0.9, "estimate": [0.065, 0.0006, np.nan, 31.0],
+                           "lower": [0.04, 0.0001, np.nan, 20.0], "upper": [0.1, 0.002, np.nan, 45.0]})
+    fig = share_claims_plot(claims)
+    (ax,) = fig.axes
+    assert [t.get_text() for t in ax.get_yticklabels()] == ["a", "b"]  # shares only, withheld ones left out
+    assert sorted(round(s[1][0], 3) for s in ax.collections[0].get_segments()) == [0.2, 10.0]  # percent
+    plt.close(fig)
+
+    rng = np.random.default_rng(0)
+    draws = {f"rate_{y}": rng.normal(10 * (y - 2000), 1, (2, 200)) for y in (2001, 2002, 2003)}
+    draws["projection_2004"] = rng.normal(40, 5, (2, 200))
+    trend = MeasureResult("trend", "cases", draws, dict.fromkeys(draws, "rate"), observed={"rate_2001": 10.0})
+    fig = trend_plot({"hmrc_prosecutions:all:negative_binomial": trend,
+                      "ceu_workload:examinations:poisson": trend})
+    assert len(fig.axes) == 2 and fig.axes[0].get_title() == "hmrc prosecutions: all"
+    assert [t.get_text() for t in fig.axes[0].get_xticklabels()] == ["2001", "2002", "2003", "2004"]
+    assert legend_clear_of_axes(fig)
+    plt.close(fig)

@@ -106,9 +106,10 @@ def report(
                              cite_unconverged=cite_unconverged, disclosure=rule, keep_counts=keep_raw_counts)
     else:
         say.print("Restating the report's claims (shares, comparisons, trends, force-level statements)...")
+        trends: dict = {}
         claims = evaluate_claims(dataset, bayes, level=level, seed=seed,
                                  sampler=SamplerConfig(random_seed=seed, draws=max(draws, SMALL_MODEL_DRAWS),
-                                                       tune=max(tune, SMALL_MODEL_DRAWS)))
+                                                       tune=max(tune, SMALL_MODEL_DRAWS)), trends=trends)
         claims, hidden_claims = protect_claims(claims, data.counts, rule,
                                                protected_totals=[int(dataset.conviction_status["all"].sum())])
         if hidden_claims:
@@ -117,7 +118,7 @@ def report(
         say.print("Writing the report...")
         files = write_report(out, bayes, naive, level=level, title="international and Internet child sexual "
                              "abuse, UK 1999-2002", published=dataset.published,
-                             sections=[*extra, *claims_sections(claims),
+                             sections=[*extra, *claims_sections(claims, trends),
                                        *report_sections(dataset, seed=seed, disclosure=rule)],
                              cite_unconverged=cite_unconverged, disclosure=rule, keep_counts=keep_raw_counts,
                              claims=claims, intro=INTRO, unit_word="forces")

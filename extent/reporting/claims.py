@@ -217,7 +217,7 @@ def _cap(text: str) -> str:
 
 def evaluate_claims(dataset: ReportDataset, bayes: ExtentResult | None, *, level: float = CI_LEVEL,
                     seed: int = 20260, sampler: SamplerConfig | None = None,
-                    register: pd.DataFrame | None = None) -> pd.DataFrame:
+                    register: pd.DataFrame | None = None, trends: dict | None = None) -> pd.DataFrame:
     """Every claim of the register restated: one row per claim, :data:`CLAIM_COLUMNS`.
 
     Parameters
@@ -232,6 +232,9 @@ def evaluate_claims(dataset: ReportDataset, bayes: ExtentResult | None, *, level
         Seed of the Monte Carlo estimators.
     sampler : SamplerConfig, optional
         Settings of the MCMC fits (pooled shares, trends).
+    trends : dict, optional
+        Filled with the fitted trend results (:class:`~extent.measure_result.MeasureResult`), keyed by the
+        register's ``table:column:family``, for :func:`claims_sections`' trend plot.
     """
     register = load_register() if register is None else register
     ev = _Evaluator(dataset, bayes, level, seed, sampler or SamplerConfig(random_seed=seed))
@@ -242,6 +245,8 @@ def evaluate_claims(dataset: ReportDataset, bayes: ExtentResult | None, *, level
                          "supported": False})
             continue
         rows.append(ev.evaluate(row))
+    if trends is not None:
+        trends.update({key[1]: fit for key, fit in ev._cache.items() if isinstance(key, tuple) and key[0] == "trend"})
     return pd.DataFrame(rows, columns=[*CLAIM_COLUMNS, "ours"])
 
 
@@ -300,8 +305,12 @@ def write_claims_csv(claims: pd.DataFrame, path) -> None:
     for_csv(claims[CLAIM_COLUMNS], ("estimate", "lower", "upper")).to_csv(path, index=False)
 
 
-def claims_sections(claims: pd.DataFrame) -> list[Section]:
-    """The claims grouped by the report's section, one report section each, after an overview."""
+def claims_sections(claims: pd.DataFrame, trends: dict | None = None) -> list[Section]:
+    """The claims grouped by the report's section, one report section each, after an overview with a forest
+    plot of the restated shares and (given ``trends`` from :func:`evaluate_claims`) a plot of the count series'
+    fitted trends with their bands."""
+    from extent.reporting.plots import share_claims_plot, trend_plot
+
     n_sup = int(claims["supported"].sum())
     intro = Section(
         "The report's claims, restated",
@@ -312,8 +321,19 @@ def claims_sections(claims: pd.DataFrame) -> list[Section]:
          "posteriors, trends log-linear models with part-year exposure, force-level statements the hierarchical "
          "fit's per-force predictive counts. Where the search was a census of a force's records the interval is "
          "for forces like these, not a sampling error."],
+        figure=share_claims_plot(claims),
+        figure_file="claims-shares.png",
     )
     sections = [intro]
+    if trends:
+        sections.append(Section(
+            "The report's count series: fitted trends",
+            ["Each series of Tables 9 and 13 fitted by the log-linear trend model (part years entered as the part "
+             "observed): the fitted full-year rate per year (median and central band), the published full-year "
+             "figures, and the one-year-ahead projection (posterior predictive)."],
+            figure=trend_plot(trends),
+            figure_file="claims-trends.png",
+        ))
     order = {s: i for i, s in enumerate(SECTION_ORDER)}
     for section, group in sorted(claims.groupby("section", sort=False), key=lambda g: order.get(g[0], 99)):
         table = pd.DataFrame({

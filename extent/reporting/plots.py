@@ -106,3 +106,62 @@ def sensitivity_plot(table, withheld: Collection[str] = ()):
                fontsize=9, frameon=False)
     fig.tight_layout(rect=(0, 0, 1, top))
     return fig
+
+
+def share_claims_plot(claims, level: float | None = None):
+    """The restated shares of the report's claims (kind ``proportion``, supported and not withheld): median and
+    interval per claim on a log percent axis."""
+    rows = claims[(claims["kind"] == "proportion") & claims["supported"].astype(bool) & claims["estimate"].notna()
+                  & (claims["lower"] < claims["upper"])].reset_index(drop=True)
+    fig, ax = plt.subplots(figsize=(8, 0.32 * len(rows) + 1.5))
+    blue = "#1f5fa8"
+    y = np.arange(len(rows))[::-1]
+    pct = 100 * rows[["estimate", "lower", "upper"]].astype(float)
+    ax.hlines(y, pct["lower"], pct["upper"], color=blue, lw=1.8)
+    ax.plot(pct["estimate"], y, "o", ms=5, mfc="white", mec=blue, mew=1.6, zorder=3)
+    ax.set_yticks(y, rows["claim_id"], fontsize=8)
+    ax.set_ylim(-0.7, max(len(rows), 1) - 0.3)
+    ax.set_xscale("log")
+    ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{_number(v)}%"))
+    ax.xaxis.set_minor_formatter(NullFormatter())
+    shown = level if level is not None else float(rows["level"].iloc[0]) if len(rows) else CI_LEVEL
+    ax.set_xlabel(f"share restated: median and {shown:.0%} credible interval (percent, log scale)")
+    ax.grid(axis="x", which="major", alpha=0.35)
+    ax.spines[["top", "right"]].set_visible(False)
+    fig.tight_layout()
+    return fig
+
+
+def trend_plot(trends: dict, level: float = CI_LEVEL):
+    """One panel per fitted series (:class:`~extent.estimators.CountTrend` results): fitted full-year rate per
+    year with its central ``level`` band, the published full-year values, and the projection with its interval."""
+    n = len(trends)
+    fig, axes = plt.subplots(1, n, figsize=(4.2 * n, 3.4), squeeze=False)
+    blue, red = "#1f5fa8", "#c8102e"
+    for ax, (key, fit) in zip(axes[0], trends.items()):
+        years = sorted(int(q.split("_")[1]) for q in fit.quantities if q.startswith("rate_"))
+        ivs = [fit.interval(f"rate_{y}", level) for y in years]
+        ax.fill_between(years, [i.lower for i in ivs], [i.upper for i in ivs], color=blue, alpha=0.2,
+                        label=f"{level:.0%} band")
+        ax.plot(years, [i.estimate for i in ivs], color=blue, lw=2, label="fitted rate (median)")
+        seen = [(y, fit.observed[f"rate_{y}"]) for y in years if f"rate_{y}" in fit.observed]
+        if seen:
+            ax.plot(*zip(*seen), "o", color="black", ms=5, label="published (full years)")
+        ahead = [q for q in fit.quantities if q.startswith("projection_")]
+        for q in ahead:
+            iv = fit.interval(q, level)
+            year = int(q.split("_")[1])
+            ax.errorbar([year], [iv.estimate], yerr=[[iv.estimate - iv.lower], [iv.upper - iv.estimate]], fmt="s",
+                        color=red, ms=5, capsize=3, label="projection")
+        table, column, _ = key.split(":")
+        ax.set_title(f"{table.replace('_', ' ')}: {column.replace('_', ' ')}", fontsize=10)
+        ax.set_xticks(years + [int(q.split("_")[1]) for q in ahead])
+        ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: _number(v)))
+        ax.grid(alpha=0.3)
+        ax.spines[["top", "right"]].set_visible(False)
+        ax.set_ylim(bottom=0)
+    handles, labels = axes[0][0].get_legend_handles_labels()
+    top = 1 - 0.45 / fig.get_figheight()
+    fig.legend(handles, labels, loc="upper center", bbox_to_anchor=(0.5, 1.0), ncol=4, fontsize=9, frameon=False)
+    fig.tight_layout(rect=(0, 0, 1, top))
+    return fig

@@ -375,8 +375,8 @@ def write_report(
     return written
 
 
-REPORT_FILES = frozenset({"report.md", "report.html", "forest.png", "sensitivity.png", "estimates.csv", "fit.nc",
-                          "claims.csv"})
+REPORT_FILES = frozenset({"report.md", "report.html", "forest.png", "sensitivity.png", "claims-shares.png",
+                          "claims-trends.png", "estimates.csv", "fit.nc", "claims.csv"})
 """What a report folder holds; a folder with anything else is not replaced whole (see :func:`_swap_in`)."""
 TMP_SUFFIX = ".extent-tmp"
 STALE_SECONDS = 3600
