@@ -51,8 +51,8 @@ def main():
     from extent.data import ExtentData
     from extent.estimators.hierarchical import TARGET_ACCEPT, HierarchicalExtent
     from extent.inference import SamplerConfig
-    from extent.models.design import Design
-    from extent.models.hierarchical import prefer_centered
+    from extent.models.counts.builder import prefer_centered
+    from extent.models.counts.design import Design
 
     units, counts = make_frames(**SIZES[args.size])
     t_import = time.perf_counter() - T0

@@ -1,4 +1,12 @@
-"""Shared constants: interval level, dimension names, estimand names."""
+"""Shared constants: the package version, interval level, dimension names, estimand names, the rate scale."""
+
+from importlib.metadata import PackageNotFoundError, version
+
+try:
+    VERSION = version("extent")
+    """The installed package's version (``pyproject.toml``), written into every fit file and report."""
+except PackageNotFoundError:  # a source tree that was never installed
+    VERSION = "0+unknown"
 
 CI_LEVEL = 0.9
 """Default probability of central (equal-tailed) credible intervals."""
@@ -21,3 +29,7 @@ figures are withheld by disclosure control (empty when they are not; :mod:`exten
 
 RHAT_MAX = 1.01
 ESS_MIN = 400
+
+RATE_SCALE = 1e5
+"""Rates are modelled per 100,000 population per year, which keeps ``log_rate`` near zero for rare crimes.
+With another exposure (``ExtentData.exposure``) rates are per unit of that exposure per year."""

@@ -18,7 +18,7 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
-from extent.constants import CATEGORY, CHAIN, DRAW
+from extent.constants import CATEGORY, CHAIN, DRAW, VERSION
 from extent.data import ExtentData
 from extent.data.survey import SurveyData
 from extent.exceptions import ExtentError
@@ -194,7 +194,7 @@ def save_result(result, path: str | Path, *, keep_counts: bool = False) -> Path:
         "extent_counts": "withheld" if withheld else "kept",
         **data_attrs,
         "extent_created_at": result.created_at,
-        "extent_version": _version(),
+        "extent_version": VERSION,
     }
     idata.predictions.attrs.update(attrs)
     idata.predictions.attrs["extent_checksum"] = checksum(result.national, idata.predictions.attrs)
@@ -289,9 +289,3 @@ def _check_integrity(path: Path, fields: dict, attrs: dict) -> None:
                if isinstance(stored[k], (int, float)) and isinstance(fresh[k], (int, float))):
             raise ExtentError(f"{path}: the stored diagnostics ({diagnostics}) are not those of the draws in "
                               f"the file ({again}); the file was modified")
-
-
-def _version() -> str:
-    from extent import __version__
-
-    return __version__

@@ -11,7 +11,7 @@ from scipy import stats
 
 from extent.data import ExtentData
 from extent.models import Design, build_extent_model
-from extent.models.hierarchical import CENTERING_MIN_FORCES, prefer_centered, size_factor
+from extent.models.counts.builder import CENTERING_MIN_FORCES, prefer_centered, size_factor
 from extent.models.likelihood import _random, negative_binomial_logp, use_count_table
 
 Y = np.array([0, 1, 3, 10, 250, 7, 0, 2, 41])

@@ -107,7 +107,7 @@ def test_covariates_enter_the_model_standardised(report):
 
 def test_default_spread_prior_is_the_corpus_derivation():
     from extent.elicitation import corpus_priors
-    from extent.models.hierarchical import default_priors
+    from extent.models.counts.builder import default_priors
 
     assert DEFAULT_PRIORS["unit_sd"] == corpus_priors()["unit_sd"]
     assert default_priors(False)["unit_sd"] == corpus_priors(log_population=False)["unit_sd"]
@@ -170,7 +170,7 @@ def test_spread_by_size_makes_larger_units_vary_less():
     the largest unit (100x the population of the smallest) varies about 0.29 times as much (0.25 unbounded)."""
     import pymc as pm
 
-    from extent.models.hierarchical import size_factor
+    from extent.models.counts.builder import size_factor
 
     units = pd.DataFrame({"unit": ["small", "mid", "large"], "population": [1e4, 1e5, 1e6]})
     counts = pd.DataFrame({"unit": ["small", "mid", "large"], "category": "a", "cases": [1, 10, 100]})
@@ -186,7 +186,7 @@ def test_spread_by_size_makes_larger_units_vary_less():
 
 
 def test_size_factor_is_the_exponential_within_a_factor_of_3():
-    from extent.models.hierarchical import MAX_SIZE_FACTOR, size_factor
+    from extent.models.counts.builder import MAX_SIZE_FACTOR, size_factor
 
     x = np.linspace(-0.4, 0.4, 9)
     np.testing.assert_allclose(size_factor(x, 1.0), np.exp(x), rtol=0.05)

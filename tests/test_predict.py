@@ -9,7 +9,7 @@ import pytest
 
 from extent.data import ExtentData
 from extent.models import Design
-from extent.models.predict import national_totals
+from extent.models.counts.predict import national_totals
 
 
 def fake_posterior(design: Design, *, log_rate, force_sd, dispersion, force_effect=None, chains=2, draws=2000):
@@ -113,7 +113,7 @@ def test_covariate_effect_moves_unsearched_units(toy):
 
 
 def test_student_t_unit_effects_keep_the_sd(toy):
-    from extent.models.predict import _standard_effects
+    from extent.models.counts.predict import _standard_effects
 
     z = _standard_effects(np.random.default_rng(0), "student_t", (400_000, 1))
     assert z.std() == pytest.approx(1.0, rel=0.05)
@@ -121,7 +121,7 @@ def test_student_t_unit_effects_keep_the_sd(toy):
 
 
 def test_unit_counts_keep_observed_cells_and_add_up_to_the_national_total(toy):
-    from extent.models.predict import unit_counts
+    from extent.models.counts.predict import unit_counts
 
     d = Design.from_data(toy, log_population=False)
     idata = fake_posterior(d, log_rate=[np.log(3.0), np.log(0.5)], force_sd=0.3, dispersion=0.2)

@@ -5,13 +5,13 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from extent.constants import RATE_SCALE
 from extent.datasets import (
     EW_POPULATION_2001,
     NI_POPULATION_2001,
     SCOTLAND_POPULATION_2001,
 )
 from extent.exceptions import ConfigError
-from extent.models.design import RATE_SCALE
 from extent.simulate import (
     DESIGNS,
     Scenario,

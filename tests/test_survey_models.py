@@ -11,18 +11,16 @@ import pymc as pm
 import pytensor
 import pytensor.tensor as pt
 import pytest
+import xarray as xr
 from scipy import stats
 from typer.testing import CliRunner
 
 from extent.data import ExtentData, SurveyData
 from extent.exceptions import ConfigError, DataValidationError
-from extent.models.nonresponse import (
-    DEFAULT_PRIORS,
-    build_joint_model,
-    build_survey_model,
-    log_at_least,
-    survey_totals,
-)
+from extent.models.likelihood import log_at_least
+from extent.models.survey.builder import build_joint_model, build_survey_model
+from extent.models.survey.mechanisms import DEFAULT_PRIORS
+from extent.models.survey.predict import survey_totals
 from extent.simulate.survey import simulate_survey
 from extent.survey_result import Sensitivity, SurveyResult
 
@@ -71,7 +69,7 @@ def test_compiled_model_depends_on_data_only_through_pm_data(mechanism):
     from pytensor.compile import SharedVariable
     from pytensor.graph.traversal import ancestors
 
-    from extent.models.nonresponse import STRUCTURE_DIMS, compile_key
+    from extent.models.survey.builder import STRUCTURE_DIMS, compile_key
 
     def build(seed):
         sim = simulate_survey("mar", seed=seed, n_searched=5 if mechanism == "joint" else 0)
@@ -398,7 +396,7 @@ def test_sensitivity_reports_progress_after_each_fit(small, monkeypatch):
             self.scale = 1.0 + est.fixed.get("selection", 0.0)
 
         def draws(self, estimand):
-            return np.full(100, 40.0 * self.scale)
+            return xr.DataArray(np.full(100, 40.0 * self.scale))
 
         def national_extent(self, level):
             return pd.DataFrame({"mechanism": ["mcar"], "estimand": ["total"], "estimate": [40.0]})

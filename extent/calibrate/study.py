@@ -86,7 +86,7 @@ class Study:
         if problems:
             raise ConfigError("; ".join(problems))
         if self.priors is not None:
-            from extent.models.hierarchical import DEFAULT_PRIORS
+            from extent.models.counts.builder import DEFAULT_PRIORS
             from extent.priors import resolve_priors
 
             resolve_priors(DEFAULT_PRIORS, self.priors)
@@ -104,7 +104,7 @@ class Study:
 
     def resolved_priors(self) -> dict:
         """The hierarchical model's priors: defaults with this study's overrides."""
-        from extent.models.hierarchical import DEFAULT_PRIORS
+        from extent.models.counts.builder import DEFAULT_PRIORS
         from extent.priors import resolve_priors
 
         return resolve_priors(DEFAULT_PRIORS, self.priors)

@@ -26,13 +26,13 @@ from extent.cli.output import (
     estimates_table,
     output,
     print_citations,
-    write_csv,
 )
 from extent.constants import CI_LEVEL
 from extent.data import read_extent_data
 from extent.disclosure import fit_file_refusal, protect_counts, protect_estimates, warn_design, withheld_figures
 from extent.estimators import HierarchicalExtent, NaiveScaling
 from extent.exceptions import DisclosureWarning
+from extent.files import write_csv
 from extent.inference import SamplerConfig
 from extent.reporting.summary import citations
 

@@ -19,9 +19,9 @@ import pandas as pd
 from extent.data import ExtentData
 from extent.exceptions import ConfigError, ExtrapolationWarning
 from extent.inference import Diagnostics, SamplerConfig, sample
-from extent.models.design import DEFAULT_LOG_POPULATION, DEFAULT_SPREAD_BY_SIZE, LOG_POPULATION, Design
-from extent.models.hierarchical import build_extent_model, default_priors, prefer_centered
-from extent.models.predict import national_totals
+from extent.models.counts.builder import build_extent_model, default_priors, prefer_centered
+from extent.models.counts.design import DEFAULT_LOG_POPULATION, DEFAULT_SPREAD_BY_SIZE, LOG_POPULATION, Design
+from extent.models.counts.predict import national_totals
 from extent.priors import Prior, resolve_priors
 from extent.results import NationalResult
 
@@ -60,7 +60,7 @@ def compile_key(design: Design, priors: dict[str, Prior], centered: bool) -> str
 class HierarchicalExtent:
     """National extent per category with credible intervals from the hierarchical model.
 
-    See :mod:`extent.models.hierarchical` for the model and its default priors.
+    See :mod:`extent.models.counts.builder` for the model and its default priors.
 
     Parameters
     ----------
@@ -73,7 +73,7 @@ class HierarchicalExtent:
         Raise :class:`~extent.exceptions.ConvergenceError` instead of warning when the fit is unreliable.
     centered : bool, optional
         Centred unit effects instead of non-centred; chosen from the data when not given
-        (:func:`~extent.models.hierarchical.prefer_centered`: centred for many units with large counts).
+        (:func:`~extent.models.counts.builder.prefer_centered`: centred for many units with large counts).
     log_population : bool
         Centred log population as a covariate (default on: see ``docs/validation.md``), so that a search of
         only large or only small units carries the uncertainty of extrapolating in size.
@@ -98,7 +98,7 @@ class HierarchicalExtent:
         unit_effect: str = "normal",
         spread_by_size: bool = DEFAULT_SPREAD_BY_SIZE,
     ):
-        from extent.models.hierarchical import UNIT_EFFECTS
+        from extent.models.counts.builder import UNIT_EFFECTS
 
         if unit_effect not in UNIT_EFFECTS:
             raise ConfigError(f"unit_effect must be one of {UNIT_EFFECTS}, got {unit_effect!r}")

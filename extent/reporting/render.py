@@ -17,8 +17,7 @@ import numpy as np
 import pandas as pd
 from markupsafe import Markup
 
-from extent import __version__
-from extent.constants import CI_LEVEL, ESTIMANDS
+from extent.constants import CI_LEVEL, ESTIMANDS, VERSION
 from extent.disclosure import (
     SECONDARY,
     CountProtection,
@@ -31,7 +30,7 @@ from extent.disclosure import (
 )
 from extent.exceptions import ConfigError, DisclosureWarning, ExtentError
 from extent.files import follow_umask
-from extent.models.hierarchical import __doc__ as MODEL_DOC
+from extent.models.counts.builder import __doc__ as MODEL_DOC
 from extent.reporting.plots import forest_plot
 from extent.reporting.summary import citations, comparison_table, format_number
 from extent.reporting.survey_parts import SURVEY_INTRO, survey_disclosure_paragraphs, survey_model_text, survey_rows
@@ -307,7 +306,7 @@ def write_report(
     context = {
         "title": title or bayes.data.name,
         "created_at": bayes.created_at,
-        "version": __version__,
+        "version": VERSION,
         "seed": bayes.settings.get("sampler", {}).get("random_seed"),
         "level_pct": f"{level:.0%}",
         "converged": bayes.converged,

@@ -35,9 +35,9 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 import pandas as pd
 
+from extent.constants import RATE_SCALE
 from extent.data import ExtentData
 from extent.exceptions import ConfigError
-from extent.models.design import RATE_SCALE
 from extent.priors import Prior
 
 REFERENCE_TYPE = "shire"
@@ -229,9 +229,9 @@ class Scenario:
               frame: str = "uk52") -> Scenario:
         """A scenario whose hyperparameters are drawn from the hierarchical model's priors each replicate.
 
-        ``priors`` overrides :data:`extent.models.hierarchical.DEFAULT_PRIORS` by name, as in the estimator.
+        ``priors`` overrides :data:`extent.models.counts.builder.DEFAULT_PRIORS` by name, as in the estimator.
         """
-        from extent.models.hierarchical import DEFAULT_PRIORS
+        from extent.models.counts.builder import DEFAULT_PRIORS
         from extent.priors import resolve_priors
 
         resolved = resolve_priors(DEFAULT_PRIORS, priors)
@@ -359,7 +359,7 @@ def simulate_country(
         lp = np.log(units["population"].to_numpy(float))
         lp = lp - lp.mean()
         # the model's size-dependent spread: both components scaled by size_factor(spread_slope, lp)
-        from extent.models.hierarchical import size_factor
+        from extent.models.counts.builder import size_factor
 
         size_scale = size_factor(float(_draw(p["spread_slope"], rng)), lp) if "spread_slope" in p else np.ones(n_u)
         log_force = force_sd * size_scale * rng.standard_normal(n_u)

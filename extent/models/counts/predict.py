@@ -18,7 +18,7 @@ import xarray as xr
 
 from extent.constants import CATEGORY, CHAIN, DRAW
 from extent.data import ExtentData
-from extent.models.design import Design
+from extent.models.counts.design import Design
 
 BLOCK = 8
 """Draws per random-number stream (and per vectorised step)."""
@@ -32,7 +32,7 @@ def national_totals(
     Parameters
     ----------
     idata : arviz.InferenceData
-        Posterior of :func:`~extent.models.hierarchical.build_extent_model`.
+        Posterior of :func:`~extent.models.counts.builder.build_extent_model`.
     data, design : ExtentData, Design
         The data fitted and its design.
     seed : int
@@ -160,11 +160,11 @@ def _predictive_blocks(idata: az.InferenceData, data: ExtentData, design: Design
 
 
 def _size_scale(force_sd, specific_var, spread_slope, unit_lp) -> np.ndarray:
-    """Factor on each unit's spread (draws x units): :func:`~extent.models.hierarchical.size_factor`, the total SD
+    """Factor on each unit's spread (draws x units): :func:`~extent.models.counts.builder.size_factor`, the total SD
     capped as in the model."""
     if spread_slope is None:
         return np.ones((len(force_sd), len(unit_lp)))
-    from extent.models.hierarchical import MAX_UNIT_SD, size_factor
+    from extent.models.counts.builder import MAX_UNIT_SD, size_factor
 
     total_sd = np.sqrt(force_sd**2 + specific_var)
     return np.minimum(size_factor(spread_slope, unit_lp[None, :]), MAX_UNIT_SD / np.maximum(total_sd, 1e-300))
@@ -173,7 +173,7 @@ def _size_scale(force_sd, specific_var, spread_slope, unit_lp) -> np.ndarray:
 def _standard_effects(rng: np.random.Generator, unit_effect: str, shape: tuple[int, int]) -> np.ndarray:
     """Unit-variance draws of a fresh unit effect."""
     if unit_effect == "student_t":
-        from extent.models.hierarchical import STUDENT_T_NU
+        from extent.models.counts.builder import STUDENT_T_NU
 
         return rng.standard_t(STUDENT_T_NU, size=shape) * np.sqrt((STUDENT_T_NU - 2) / STUDENT_T_NU)
     return rng.standard_normal(shape)

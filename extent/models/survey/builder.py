@@ -1,4 +1,4 @@
-"""Survey non-response models: explicit, named missingness mechanisms.
+"""Survey non-response models: explicit, named missingness mechanisms (:mod:`.mechanisms`).
 
 Every unit (force) ``f`` has a latent caseload over the survey period::
 
@@ -8,10 +8,10 @@ Every unit (force) ``f`` has a latent caseload over the survey period::
 
 and each surveyed unit responds with probability ``response_prob[f]``. A responder returns
 ``min(y[f], cap[f])``: a return at the cap is right-censored (likelihood ``P(y >= cap)``, computed stably by
-:func:`log_at_least`; PyMC's ``pm.Censored`` gives NaN gradients far from the cap), never taken at face value.
+:func:`~extent.models.likelihood.log_at_least`; PyMC's ``pm.Censored`` gives NaN gradients far from the cap), never taken at face value.
 The national total is the sum of ``y`` over every unit: known for responders below their cap, drawn from the
 truncated predictive (``y >= cap``) for responders at the cap and from the predictive for everyone else
-(:func:`survey_totals`). The mechanisms differ only in how response is modelled:
+(:func:`~extent.models.survey.predict.survey_totals`). The mechanisms differ only in how response is modelled:
 
 ``mcar``
     Responders are a random subset: ``logit response_prob = response_intercept``; the rate has no covariates.
@@ -31,84 +31,20 @@ type, and covariate columns). Builders are pure functions of the data and the pr
 
 from __future__ import annotations
 
-import functools
 import hashlib
 import json
 
-import arviz as az
 import numpy as np
 import pymc as pm
 import pytensor.tensor as pt
-import xarray as xr
-from scipy import stats
 
-from extent.constants import CHAIN, DRAW
+from extent.constants import RATE_SCALE
 from extent.data import ExtentData
 from extent.data.survey import SurveyData
 from extent.exceptions import ConfigError, DataValidationError
-from extent.models.design import RATE_SCALE
+from extent.models.likelihood import censored_poisson, series_terms
+from extent.models.survey.mechanisms import DEFAULT_PRIORS, check_fixed, check_mechanism
 from extent.priors import Prior, resolve_priors
-
-MECHANISMS = ("mcar", "mar", "mnar", "delta")
-"""Named missingness mechanisms (see the module docstring)."""
-
-SENSITIVITY_PARAMETER = {"mnar": "selection", "delta": "delta"}
-"""The parameter that states each MNAR assumption."""
-
-DEFAULT_PRIORS: dict[str, Prior] = {
-    "log_rate": Prior("Normal", mu=0.0, sigma=3.0),
-    "unit_sd": Prior("HalfNormal", sigma=1.0),
-    "rate_coef": Prior("Normal", mu=0.0, sigma=0.5),
-    "response_intercept": Prior("Normal", mu=0.0, sigma=1.5),
-    "response_coef": Prior("Normal", mu=0.0, sigma=1.0),
-    "selection": Prior("Normal", mu=0.0, sigma=1.0),
-    "delta": Prior("Normal", mu=0.0, sigma=0.5),
-    "survey_effect": Prior("Normal", mu=0.0, sigma=0.5),
-}
-"""Default priors.
-
-log_rate
-    Log cases per 100,000 population per year in a typical unit: Normal(0, 3).
-unit_sd
-    Between-unit sd of the log caseload rate given covariates: HalfNormal(1) (median 0.67, units within
-    about x2 of each other; allows much larger spread).
-rate_coef
-    Log rate ratio per standard deviation of each covariate (per level for ``type``): Normal(0, 0.5).
-response_intercept
-    Log-odds of responding for an average unit: Normal(0, 1.5), nearly flat on the probability scale.
-response_coef
-    Change in log-odds of responding per standard deviation of each covariate: Normal(0, 1).
-selection
-    MNAR only: change in log-odds of responding per standard deviation of the unit's latent log caseload.
-    Normal(0, 1) is weakly informative: it allows the report's "busier forces answered less" (negative; at
-    -1 a unit one sd busier has 0.37 times the odds of answering) as much as the opposite, and the data
-    inform it only weakly. Set it (e.g. ``Prior("Normal", mu=-1, sigma=0.5)``) to state a belief, or fix it
-    in :meth:`~extent.estimators.survey.SurveyEstimator.sensitivity`.
-delta
-    Pattern mixture only: log ratio of non-responders' rate to responders' rate given covariates:
-    Normal(0, 0.5) (non-responders within x2.7 of responders with 95%). Not identified by the data.
-survey_effect
-    Joint model only: log ratio of what the survey counts to what record searches count in the same unit:
-    Normal(0, 0.5).
-"""
-
-_USED = {
-    "mcar": ("log_rate", "unit_sd", "response_intercept"),
-    "mar": ("log_rate", "unit_sd", "rate_coef", "response_intercept", "response_coef"),
-    "mnar": ("log_rate", "unit_sd", "rate_coef", "response_intercept", "response_coef", "selection"),
-    "delta": ("log_rate", "unit_sd", "rate_coef", "response_intercept", "response_coef", "delta"),
-}
-
-
-def used_parameters(mechanism: str) -> tuple[str, ...]:
-    """Parameters (with priors) of the ``mechanism`` survey model, besides ``unit_z``."""
-    return _USED[check_mechanism(mechanism)]
-
-
-def check_mechanism(mechanism: str) -> str:
-    if mechanism not in MECHANISMS:
-        raise ConfigError(f"mechanism must be one of {', '.join(MECHANISMS)}; got {mechanism!r}")
-    return mechanism
 
 
 def _covariates(survey: SurveyData, mechanism: str) -> np.ndarray:
@@ -188,49 +124,6 @@ def _observed_dims(rv, dim: str):
     return rv
 
 
-def series_terms(max_cap: float) -> int:
-    """Terms of the two series in :func:`log_at_least` for caps up to ``max_cap`` (error < 1e-12).
-
-    Near ``mu = cap`` the terms fall like ``exp(-k^2 / (2 cap))``, so about ``7.5 sqrt(cap)`` are needed.
-    """
-    return int(40 + 8 * np.sqrt(max(float(max_cap), 1.0)))
-
-
-def log_at_least(cap, mu, terms: int = 200):
-    """``log P(Y >= cap)`` for ``Y ~ Poisson(mu)``, stable in both tails (``cap >= 1``), finite gradients.
-
-    PyMC's Poisson ``logccdf`` is ``log1mexp(logcdf)`` and loses all precision (NaN gradients) when ``mu`` is
-    far below the cap. Below the cap (``mu < cap``) the upper series ``P(Y >= c) = pmf(c) * sum_k mu^k c! /
-    (c + k)!`` is summed; at or above it ``1 - P(Y <= c - 1)`` with the lower series ``P(Y <= c - 1) =
-    pmf(c - 1) * sum_{j < c} (c - 1)! / ((c - 1 - j)! mu^j)``, which is at most about one half there. Both
-    series have ratios below one; ``terms`` (see :func:`series_terms`) bounds their length. Only elementary
-    operations are used (no ``gammainc``), so the compiled log density can be cached.
-    """
-    cap, mu = pt.as_tensor(cap), pt.as_tensor(mu)
-    k = pt.arange(terms)
-    mu_lo = pt.minimum(mu, cap)
-    up = k * pt.log(mu_lo)[..., None] - (pt.gammaln(cap[..., None] + k + 1) - pt.gammaln(cap + 1)[..., None])
-    below = cap * pt.log(mu_lo) - mu_lo - pt.gammaln(cap + 1) + pt.logsumexp(up, axis=-1)
-    mu_hi = pt.maximum(mu, cap)
-    down = (pt.gammaln(cap)[..., None] - pt.gammaln(pt.maximum(cap[..., None] - k, 1.0))
-            - k * pt.log(mu_hi)[..., None])
-    down = pt.switch(k <= (cap - 1)[..., None], down, -np.inf)
-    log_cdf = (cap - 1) * pt.log(mu_hi) - mu_hi - pt.gammaln(cap) + pt.logsumexp(down, axis=-1)
-    return pt.switch(mu < cap, below, pt.log1mexp(log_cdf))
-
-
-def _capped_poisson_logp(value, mu, cap, terms: int = 200):
-    """Poisson below the cap, ``log P(Y >= cap)`` at the cap (right-censoring)."""
-    at_cap = pt.ge(value, cap)
-    tail = log_at_least(pt.switch(at_cap, cap, 1.0), pt.switch(at_cap, mu, 1.0), terms)
-    exact = pm.logp(pm.Poisson.dist(mu), value)
-    return pt.switch(at_cap, tail, exact)
-
-
-def _capped_poisson_random(mu, cap, rng=None, size=None):
-    return np.minimum(rng.poisson(mu, size=size), cap)
-
-
 def _returns_layer(survey: SurveyData, log_caseload, *, censored: bool) -> None:
     r = survey.responses[survey.responses["responded"] == 1]
     idx = pm.Data("responder_index", _positions(survey, r["unit"]), dims="responder")
@@ -238,8 +131,7 @@ def _returns_layer(survey: SurveyData, log_caseload, *, censored: bool) -> None:
     returned = pm.Data("returned_data", r["returned"].to_numpy(np.int64), dims="responder")
     if censored:
         cap = pm.Data("cap", r["cap"].to_numpy(float), dims="responder")
-        rv = pm.CustomDist("returned", mu, cap, logp=functools.partial(_capped_poisson_logp, terms=_terms(survey)),
-                           random=_capped_poisson_random, dtype="int64", observed=returned)
+        rv = censored_poisson("returned", mu, cap, observed=returned, terms=_terms(survey))
     else:
         rv = pm.Poisson("returned", mu, observed=returned)
     _observed_dims(rv, "responder")
@@ -284,7 +176,7 @@ def build_survey_model(
     """
     check_mechanism(mechanism)
     p = resolve_priors(DEFAULT_PRIORS, priors)
-    fixed = _check_fixed(fixed, mechanism)
+    fixed = check_fixed(fixed, mechanism)
     survey.require_returns()
     if survey.n_responded == 0:
         raise DataValidationError([f"{survey.name}: no unit responded; a survey model needs at least one return"])
@@ -296,15 +188,6 @@ def build_survey_model(
         _response_layer(survey, mechanism, p, fixed, unit_z, covariates)
         _returns_layer(survey, log_caseload, censored=censored)
     return model
-
-
-def _check_fixed(fixed: dict[str, float] | None, mechanism: str, extra: tuple[str, ...] = ()) -> dict[str, float]:
-    fixed = dict(fixed or {})
-    known = _USED[mechanism] + extra
-    unknown = [k for k in fixed if k not in known]
-    if unknown:
-        raise ConfigError(f"cannot fix {unknown} in the {mechanism} model; its parameters: {', '.join(known)}")
-    return fixed
 
 
 def build_joint_model(
@@ -336,7 +219,7 @@ def build_joint_model(
     """
     check_mechanism(mechanism)
     p = resolve_priors(DEFAULT_PRIORS, priors)
-    fixed = _check_fixed(fixed, mechanism, extra=("survey_effect",))
+    fixed = check_fixed(fixed, mechanism, extra=("survey_effect",))
     check_joint(records, survey, category)
     survey.require_returns()
     records.require_counts()
@@ -385,91 +268,3 @@ def check_joint(records: ExtentData, survey: SurveyData, category: str) -> None:
         raise ConfigError(f"unknown category {category!r}; known: {', '.join(records.categories)}")
     if set(map(str, records.units.index)) != set(map(str, survey.units.index)):
         raise DataValidationError([f"{survey.name}: the survey's units differ from the record searches' units"])
-
-
-# -- national totals --------------------------------------------------------------------------------------
-def _flat(idata: az.InferenceData, name: str) -> np.ndarray:
-    post = idata.posterior
-    x = post[name]
-    return x.transpose(CHAIN, DRAW, *[d for d in x.dims if d not in (CHAIN, DRAW)]).values.reshape(
-        post.sizes[CHAIN] * post.sizes[DRAW], -1)
-
-
-def survey_totals(
-    idata: az.InferenceData, survey: SurveyData, *, seed: int, delta: float | np.ndarray | None = None
-) -> xr.DataArray:
-    """Draws of the national total over the survey period.
-
-    Responders below their cap contribute their return; responders at the cap a draw from the predictive
-    truncated to ``y >= cap``; every other unit a predictive draw (non-responders' rate times ``exp(delta)``).
-
-    Parameters
-    ----------
-    idata : arviz.InferenceData
-        Posterior of a survey model (needs ``log_caseload``).
-    survey : SurveyData
-        The data fitted.
-    seed : int
-        Seeds the predictive draws.
-    delta : float or array, optional
-        Log rate ratio of non-responders to responders. ``None`` uses the posterior ``delta`` when the model
-        has one, else 0; an array gives one value per draw.
-
-    Returns
-    -------
-    xarray.DataArray
-        Dims ``(chain, draw)``, name ``national_total``.
-    """
-    survey.require_returns()
-    r = survey.responses.set_index("unit")
-    resp = r[r["responded"] == 1]
-    capped = resp[resp["returned"] >= resp["cap"]]
-    exact = resp.drop(index=capped.index)
-    return _totals(idata, survey, "log_caseload", dict(exact["returned"]), dict(capped["cap"]),
-                   set(r.index[r["responded"] == 0]), seed=seed, delta=delta)
-
-
-def joint_totals(
-    idata: az.InferenceData, records: ExtentData, survey: SurveyData, *, category: str, seed: int,
-    delta: float | np.ndarray | None = None,
-) -> xr.DataArray:
-    """Draws of the national total of ``category`` on the record-search scale over the search period.
-
-    Searched units contribute their counts; every other unit a predictive draw from its posterior rate (which
-    the survey informs, censoring included); surveyed non-responders' rate is times ``exp(delta)``.
-    """
-    records.require_counts()
-    c = records.counts[records.counts["category"] == category]
-    exact = dict(zip(c["unit"], c["cases"].astype(float)))
-    r = survey.responses
-    silent = set(r.loc[r["responded"] == 0, "unit"]) - set(exact)
-    return _totals(idata, survey, "log_record_caseload", exact, {}, silent, seed=seed, delta=delta)
-
-
-def _totals(idata, survey, variable, exact, capped, silent, *, seed, delta) -> xr.DataArray:
-    post = idata.posterior
-    n_chain, n_draw = post.sizes[CHAIN], post.sizes[DRAW]
-    lam = np.exp(_flat(idata, variable))
-    n = lam.shape[0]
-    if delta is None:
-        delta = _flat(idata, "delta")[:, 0] if "delta" in post else np.zeros(n)
-    delta = np.broadcast_to(np.asarray(delta, float), (n,))
-    units = [str(u) for u in survey.units.index]
-    is_exact = np.array([u in exact for u in units])
-    is_capped = np.array([u in capped for u in units])
-    is_silent = np.array([u in silent for u in units])
-    cap = np.array([capped.get(u, np.inf) for u in units], dtype=float)
-    rng = np.random.default_rng(seed)
-    scale = np.where(is_silent[None, :], np.exp(delta)[:, None], 1.0)
-    free = ~(is_exact | is_capped)
-    total = np.full(n, float(sum(exact.values())))
-    total += rng.poisson((lam * scale)[:, free].sum(axis=1))
-    if is_capped.any():
-        mu = lam[:, is_capped]
-        c = np.broadcast_to(cap[is_capped], mu.shape)
-        lo = stats.poisson.cdf(c - 1, mu)
-        u01 = lo + rng.uniform(size=mu.shape) * (1.0 - lo)
-        draws = stats.poisson.ppf(np.minimum(u01, 1 - 1e-12), mu)
-        total += np.maximum(draws, c).sum(axis=1)
-    return xr.DataArray(total.reshape(n_chain, n_draw), dims=(CHAIN, DRAW),
-                        coords={CHAIN: post[CHAIN].values, DRAW: post[DRAW].values}, name="national_total")

@@ -11,12 +11,9 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from extent.constants import RATE_SCALE
 from extent.data import ExtentData
 from extent.models.likelihood import use_count_table
-
-RATE_SCALE = 1e5
-"""Rates are modelled per 100,000 population per year, which keeps ``log_rate`` near zero for rare crimes.
-With another exposure (``ExtentData.exposure``) rates are per unit of that exposure per year."""
 
 LOG_POPULATION = "log_population"
 """Name of the built-in covariate: log population, centred at its mean over all units."""

@@ -25,7 +25,7 @@ effect, on the count scale.
   hundreds of real tables (:mod:`extent.elicitation`); with two or three searched units they set the width of
   every national interval, so they are a summary of real spreads, not a guess.
 * ``x`` holds log population (centred; on by default) and the user's covariates (numeric standardised, text
-  as indicators), :func:`~extent.models.design.covariate_matrix`; their coefficients are shared by all
+  as indicators), :func:`~extent.models.counts.design.covariate_matrix`; their coefficients are shared by all
   categories.
 * ``log_rate[c]`` is the log rate per 100,000 per year (per unit of exposure per year with another exposure)
   of a typical (median) unit of the reference type at the mean covariates; with normal unit effects the
@@ -51,7 +51,7 @@ import pytensor.tensor as pt
 from extent.data import ExtentData
 from extent.elicitation import corpus_priors
 from extent.exceptions import ConfigError
-from extent.models.design import DEFAULT_LOG_POPULATION, DEFAULT_SPREAD_BY_SIZE, LOG_POPULATION, Design
+from extent.models.counts.design import DEFAULT_LOG_POPULATION, DEFAULT_SPREAD_BY_SIZE, LOG_POPULATION, Design
 from extent.models.likelihood import negative_binomial_log_mean
 from extent.priors import Prior, resolve_priors
 
