@@ -1,7 +1,7 @@
 """Prior specifications: small, documented, overridable objects.
 
 A :class:`Prior` names a PyMC distribution and its parameters. Each model declares its ``DEFAULT_PRIORS``;
-users override any of them by name (``priors={"force_sd": Prior("HalfNormal", sigma=1.0)}``) and every bad
+users override any of them by name (``priors={"unit_sd": Prior("LogNormal", mu=-0.3, sigma=0.5)}``) and every bad
 entry is reported at once in a :class:`~extent.exceptions.PriorConfigError`.
 """
 

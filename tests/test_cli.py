@@ -370,7 +370,7 @@ def test_report_on_the_users_own_data(tmp_path):
                   "cases": [40, 12, 25, 31, 90, 64, 70, 88], "years": 2}).to_csv(counts, index=False)
     out = tmp_path / "mine"
     res = runner.invoke(app, ["report", "--units", str(units), "--counts", str(counts), "--out", str(out), *FAST,
-                              "--format", "csv"])
+                              "--format", "csv", "--model-checks"])
     assert res.exit_code == 0, res.output
     assert res.stdout == (out / "estimates.csv").read_text() and "Report:" in res.stderr  # the table alone on stdout
     md = (out / "report.md").read_text()
@@ -380,6 +380,12 @@ def test_report_on_the_users_own_data(tmp_path):
         assert uk not in md, uk  # the UK study's story belongs to the built-in dataset only
     assert {p.name for p in out.iterdir()} == {"report.md", "report.html", "forest.png", "estimates.csv", "fit.nc"}
     assert set(pd.read_csv(out / "estimates.csv")["category"]) == {"fraud", "theft"}
+    # --model-checks: the LOO table of the variants that matter for two categories without covariates
+    checks = md.split("## Model checks: variants compared by leave-one-out cross-validation")[1].split("\n## ")[0]
+    for variant in ("fitted", "nearly Poisson counts (all spread shared)", "category-specific spread only",
+                    "without log population"):
+        assert f"| {variant} |" in checks, variant
+    assert "| without the covariates |" not in checks and "| converged | fraud | theft |" in checks
 
 
 def test_report_needs_both_units_and_counts(csvs, tmp_path):

@@ -294,8 +294,11 @@ def fit_hierarchical(study: ValidationStudy, data, priors: dict | None, random_s
                     or w.category.__module__.startswith("extent")})
     draws = res.national.sel(category=data.categories[0]).values.ravel()
     d, stats = res.diagnostics, res.idata.sample_stats.attrs
+    steps = res.idata.sample_stats.get("n_steps")
     fit = {"divergences": int(d.divergences), "max_rhat": float(d.max_rhat), "min_ess_bulk": float(d.min_ess_bulk),
-           "converged": bool(d.converged), "warnings": ";".join(kinds)}
+           "converged": bool(d.converged), "warnings": ";".join(kinds),
+           # leapfrog steps of the kept draws: the sampler's cost, whatever else the machine is doing
+           "gradient_evaluations": int(steps.sum()) if steps is not None else -1}
     timings = {"fit": time.perf_counter() - start, "compile": float(stats.get("compile_time", np.nan)),
                "sampling": float(stats.get("sampling_time", np.nan))}
     return draws, fit, timings

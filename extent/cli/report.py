@@ -38,7 +38,7 @@ from extent.models.rates import SMALL_MODEL_DRAWS
 from extent.reporting import citations, write_report
 from extent.reporting.claims import claims_sections, evaluate_claims, protect_claims
 from extent.reporting.render import INTRO
-from extent.reporting.sections import report_sections, sensitivity_section
+from extent.reporting.sections import model_checks_section, report_sections, sensitivity_section
 
 
 @app.command(epilog="Example: extent report --out my-report --seed 1 --draws 2000; on your own data: extent report "
@@ -63,6 +63,8 @@ def report(
         True, "--disclosure-control/--no-disclosure-control", "Show small counts (NOT for publication; warns loudly)."),
     keep_raw_counts: bool = flag(False, "--keep-raw-counts/--no-keep-raw-counts",
                                  "Store the raw per-unit counts in fit.nc (withheld by default)."),
+    model_checks: bool = flag(False, "--model-checks/--no-model-checks",
+                              "Refit the model variants that matter and add their LOO comparison (3-4 more fits)."),
     format_: str = format_option(),
 ) -> None:
     """Fit the record searches and write a report folder (Markdown, HTML, plot, CSV, fit).
@@ -92,10 +94,15 @@ def report(
     say.print(f"Diagnostics: {bayes.diagnostics}")
     withheld = withheld_figures((naive, bayes), protect_counts(data.counts, rule), level).get(bayes.estimator, ())
     say.print("Refitting under a wider spread prior (prior sensitivity)...")
-    sensitivity = sensitivity_section(estimator.prior_sensitivity(data, bayes, level=level), withheld)
+    extra = [sensitivity_section(estimator.prior_sensitivity(data, bayes, level=level), withheld)]
+    if model_checks:
+        from extent.checking import compare_variants
+
+        say.print("Refitting the model variants (model checks: PSIS-LOO)...")
+        extra.append(model_checks_section(compare_variants(bayes, level=level), withheld))
     if dataset is None:
         say.print("Writing the report...")
-        files = write_report(out, bayes, naive, level=level, title=data.name, sections=[sensitivity],
+        files = write_report(out, bayes, naive, level=level, title=data.name, sections=extra,
                              cite_unconverged=cite_unconverged, disclosure=rule, keep_counts=keep_raw_counts)
     else:
         say.print("Restating the report's claims (shares, comparisons, trends, force-level statements)...")
@@ -109,7 +116,7 @@ def report(
         say.print("Writing the report...")
         files = write_report(out, bayes, naive, level=level, title="international and Internet child sexual "
                              "abuse, UK 1999-2002", published=dataset.published,
-                             sections=[sensitivity, *claims_sections(claims),
+                             sections=[*extra, *claims_sections(claims),
                                        *report_sections(dataset, seed=seed, disclosure=rule)],
                              cite_unconverged=cite_unconverged, disclosure=rule, keep_counts=keep_raw_counts,
                              claims=claims, intro=INTRO, unit_word="forces")

@@ -10,8 +10,8 @@ from rich.table import Table
 
 from extent.calibrate.search import SEARCH_DESIGNS
 from extent.calibrate.validation import KS, ValidationStudy, run_validation
-from extent.cli.app import app, flag, format_option, handle_errors
-from extent.cli.output import missing_line, output, progress
+from extent.cli.app import app, flag, format_option, handle_errors, target_accept_option
+from extent.cli.output import check_target_accept, missing_line, output, progress
 from extent.exceptions import ConfigError, IncompleteStudyError
 from extent.inference import SamplerConfig
 
@@ -92,6 +92,7 @@ def validate(
     draws: int = typer.Option(DEFAULT_SAMPLER.draws, "--draws", help="Posterior draws per chain."),
     tune: int = typer.Option(DEFAULT_SAMPLER.tune, "--tune", help="Tuning steps per chain."),
     chains: int = typer.Option(DEFAULT_SAMPLER.chains, "--chains", help="Chains per fit."),
+    target_accept: float | None = target_accept_option(),
     lodo: bool = flag(True, "--lodo/--no-lodo",
                       "Priors from the corpus without the validated dataset (or the defaults)."),
     option: list[str] | None = typer.Option(None, "--option",
@@ -111,7 +112,8 @@ def validate(
         raise ConfigError(f"--workers must be >= 1, got {workers}")
     if serial and scheduler:
         raise ConfigError("--serial cannot be combined with --scheduler")
-    sampler = SamplerConfig(draws=draws, tune=tune, chains=chains)
+    check_target_accept(target_accept)
+    sampler = SamplerConfig(draws=draws, tune=tune, chains=chains, target_accept=target_accept)
     names = DATASETS if datasets.strip() == "all" else _names(datasets, "--datasets", DATASETS + SIMULATED_DATASETS)
     study = ValidationStudy(datasets=names,
                             designs=_names(designs, "--designs", tuple(SEARCH_DESIGNS)), ks=_ks(k), reps=reps,
