@@ -11,10 +11,14 @@ except PackageNotFoundError:  # a source tree that was never installed
 CI_LEVEL = 0.9
 """Default probability of central (equal-tailed) credible intervals."""
 
-FORCE, CATEGORY, YEAR, CHAIN, DRAW = "force", "category", "year", "chain", "draw"
+UNIT, CATEGORY, YEAR, CHAIN, DRAW = "unit", "category", "year", "chain", "draw"
 
 ESTIMANDS = ("total", "per_annum", "per_unit_per_annum")
-"""National estimands: total over the period, per year, per unit (force) per year."""
+"""National estimands: total over the period, per year, per unit per year."""
+
+REPORT_DATASET = "report"
+"""Name of the built-in UK dataset (:func:`extent.datasets.load_report`), the only data whose units print as
+"forces" (:func:`extent.results.unit_noun`)."""
 
 CONVERGENCE_COLUMNS = ["converged", "rhat", "ess_bulk"]
 """Carried with every estimate: the fit's convergence verdict and the R-hat and bulk ESS of the row's own

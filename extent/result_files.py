@@ -33,6 +33,23 @@ DATA_GROUPS = ("observed_data", "constant_data", "log_likelihood", "posterior_pr
 each observation's ``pm.Data`` in ``constant_data``); a fit file withholding its counts stores none of them."""
 
 
+LEGACY_NAMES = {"force": "unit", "searched_force": "searched_unit", "force_effect": "unit_offset",
+                "force_sd": "shared_sd", "force_z": "unit_z", "force_lp": "searched_lp", "force_x": "searched_x"}
+"""Dims and variables of fit files written before the models named units ``unit``: renamed on load."""
+
+
+def renamed_legacy(idata: az.InferenceData) -> az.InferenceData:
+    """``idata`` with the dims and variables of :data:`LEGACY_NAMES` renamed (unchanged when it has none)."""
+    groups = {}
+    for g in idata.groups():
+        ds = idata[g]
+        names = {old: new for old, new in LEGACY_NAMES.items() if old in ds.variables or old in ds.dims}
+        groups[g] = ds.rename(names) if names else ds
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return az.InferenceData(**groups)
+
+
 def stored_groups(idata: az.InferenceData | None, *, withhold: bool) -> dict[str, xr.Dataset]:
     """The groups of ``idata`` a fit file stores: all of them, or without :data:`DATA_GROUPS` when ``withhold``;
     the posterior without the sampler's transformed values (``unit_sd_log__``: nutpie stores them, ``pm.sample``
@@ -254,7 +271,13 @@ def load_result(path: str | Path, *, expect: str | None = None) -> dict:
         }
     except (KeyError, TypeError, ValueError, AttributeError, ExtentError) as err:
         raise ExtentError(f"{path}: not a complete extent result file ({type(err).__name__}: {err})") from None
-    _check_integrity(path, fields, attrs)
+    _check_integrity(path, fields, attrs)  # on the names as stored: the checksum covers them
+    if fields["idata"] is not None:
+        fields["idata"] = renamed_legacy(fields["idata"])
+        diagnosed = fields["settings"].get("diagnosed")
+        if diagnosed:
+            fields["settings"]["diagnosed"] = {k: [LEGACY_NAMES.get(v, v) for v in names]
+                                               for k, names in diagnosed.items()}
     return fields
 
 

@@ -77,10 +77,11 @@ def _fmt(x: float, estimand: str) -> str:
     return f"{x:,.1f}" if estimand == "per_unit_per_annum" else f"{x:,.0f}"
 
 
-def estimates_table(table: pd.DataFrame, *, title: str) -> Table:
-    """A readable table of tidy estimates: one row per category and estimator, estimands as columns."""
+def estimates_table(table: pd.DataFrame, *, title: str, unit: str = "unit") -> Table:
+    """A readable table of tidy estimates: one row per category and estimator, estimands as columns (``unit``:
+    what the data call a unit, :func:`~extent.results.unit_noun`)."""
     out = Table(title=title)
-    for col in ("category", "estimator", "total", "per annum", "per force per annum"):
+    for col in ("category", "estimator", "total", "per annum", f"per {unit} per annum"):
         out.add_column(col, justify="left" if col in ("category", "estimator") else "right")
     level = float(table["level"].iloc[0]) if len(table) else 0.9
     for (category, estimator), g in table.groupby(["category", "estimator"], sort=False):

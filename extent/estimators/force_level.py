@@ -69,7 +69,7 @@ class ForceLevel:
                 key = f"{c}:forces_at_least_{self.high:g}"
                 draws[key] = np.mean(per_annum >= self.high, axis=-1)
                 scales[key] = "proportion"
-        return MeasureResult(self.name, "known cases per force per annum", draws, scales,
+        return MeasureResult(self.name, "known cases per unit per annum", draws, scales,
                              diagnostics=result.diagnostics,
                              settings={"threshold": self.threshold, "high": self.high,
                                        "seed_offset": PREDICTION_SEED_OFFSET})

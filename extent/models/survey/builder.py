@@ -1,6 +1,6 @@
 """Survey non-response models: explicit, named missingness mechanisms (:mod:`.mechanisms`).
 
-Every unit (force) ``f`` has a latent caseload over the survey period::
+Every unit ``f`` has a latent caseload over the survey period::
 
     y[f] ~ Poisson(lambda[f])
     log lambda[f] = log(population[f] * years / 1e5) + log_rate + X[f] . rate_coef + unit_sd * unit_z[f]
@@ -20,7 +20,7 @@ truncated predictive (``y >= cap``) for responders at the cap and from the predi
     and the rate on the same covariates (so the response model is ignorable given ``X``).
 ``mnar`` (selection model)
     As ``mar`` plus ``selection * unit_z[f]``: the unit's own latent caseload (relative to units like it) moves
-    its response probability. ``selection < 0`` is the report's story (busier forces answered less).
+    its response probability. ``selection < 0`` is the report's story (busier units answered less).
 ``delta`` (pattern mixture)
     As ``mar`` for responders; non-responders' rate is the responders' rate times ``exp(delta)``. ``delta`` is
     not identified by the data: its posterior is its prior, which states the assumption.
@@ -54,10 +54,10 @@ def _covariates(survey: SurveyData, mechanism: str) -> np.ndarray:
 
 
 def survey_coords(survey: SurveyData, mechanism: str) -> dict[str, list[str]]:
-    """Coordinates of the survey model: ``force`` (every unit), ``surveyed``, ``responder``, ``covariate``."""
+    """Coordinates of the survey model: ``unit`` (every unit), ``surveyed``, ``responder``, ``covariate``."""
     r = survey.responses
     coords = {
-        "force": [str(u) for u in survey.units.index],
+        "unit": [str(u) for u in survey.units.index],
         "surveyed": list(r["unit"]),
         "responder": survey.responders,
     }
@@ -79,7 +79,7 @@ def _positions(survey: SurveyData, units) -> np.ndarray:
 
 
 def _unit_layer(survey: SurveyData, mechanism: str, p: dict[str, Prior], fixed: dict[str, float]):
-    """Latent log rate per 100k per year of every unit (``force``), and the covariates (``pm.Data`` or None).
+    """Latent log rate per 100k per year of every unit (``unit``), and the covariates (``pm.Data`` or None).
 
     ``log_rate`` starts at its prior's centre, not at a data-dependent value, so that one compiled model
     serves every data set of the same shape (:func:`compile_key`).
@@ -87,11 +87,11 @@ def _unit_layer(survey: SurveyData, mechanism: str, p: dict[str, Prior], fixed: 
     X = _covariates(survey, mechanism)
     log_rate = _parameter(p, "log_rate", fixed)
     unit_sd = _parameter(p, "unit_sd", fixed)
-    unit_z = pm.Normal("unit_z", 0.0, 1.0, dims="force")
+    unit_z = pm.Normal("unit_z", 0.0, 1.0, dims="unit")
     eta = log_rate + unit_sd * unit_z
     covariates = None
     if X.shape[1]:
-        covariates = pm.Data("covariates", X, dims=("force", "covariate"))
+        covariates = pm.Data("covariates", X, dims=("unit", "covariate"))
         rate_coef = _parameter(p, "rate_coef", fixed, dims="covariate")
         eta = eta + pt.dot(covariates, rate_coef)
     return eta, unit_z, covariates
@@ -170,9 +170,9 @@ def build_survey_model(
     Returns
     -------
     pymc.Model
-        Coords ``force``, ``surveyed``, ``responder`` and (except MCAR) ``covariate``; observed ``responded``
+        Coords ``unit``, ``surveyed``, ``responder`` and (except MCAR) ``covariate``; observed ``responded``
         (Bernoulli) and ``returned`` (Poisson right-censored at ``cap``, a ``pm.Data``); deterministics
-        ``log_caseload`` (``force``) and ``response_prob`` (``surveyed``).
+        ``log_caseload`` (``unit``) and ``response_prob`` (``surveyed``).
     """
     check_mechanism(mechanism)
     p = resolve_priors(DEFAULT_PRIORS, priors)
@@ -183,8 +183,8 @@ def build_survey_model(
     log_exposure = np.log(survey.units["population"].to_numpy(float) * survey.years / RATE_SCALE)
     with pm.Model(coords=survey_coords(survey, mechanism)) as model:
         eta, unit_z, covariates = _unit_layer(survey, mechanism, p, fixed)
-        log_exposure = pm.Data("log_exposure", log_exposure, dims="force")
-        log_caseload = pm.Deterministic("log_caseload", eta + log_exposure, dims="force")
+        log_exposure = pm.Data("log_exposure", log_exposure, dims="unit")
+        log_caseload = pm.Deterministic("log_caseload", eta + log_exposure, dims="unit")
         _response_layer(survey, mechanism, p, fixed, unit_z, covariates)
         _returns_layer(survey, log_caseload, censored=censored)
     return model
@@ -202,7 +202,7 @@ def build_joint_model(
     """One model for a category counted by record searches in some units and by the survey in others.
 
     Both share each unit's latent rate ``log_rate + X . rate_coef + unit_sd * unit_z`` (per 100,000 per
-    year). Searched units add ``cases ~ Poisson(rate x population x search years)`` (dim ``searched_force``);
+    year). Searched units add ``cases ~ Poisson(rate x population x search years)`` (dim ``searched_unit``);
     survey returns are on the survey period with the extra log ratio ``survey_effect``; response follows
     ``mechanism``.
 
@@ -226,23 +226,23 @@ def build_joint_model(
     searched = records.searched(category)
     cases = records.counts.loc[records.counts["category"] == category, "cases"].to_numpy(np.int64)
     log_pop = np.log(survey.units["population"].to_numpy(float) / RATE_SCALE)
-    coords = survey_coords(survey, mechanism) | {"searched_force": searched}
+    coords = survey_coords(survey, mechanism) | {"searched_unit": searched}
     with pm.Model(coords=coords) as model:
         eta, unit_z, covariates = _unit_layer(survey, mechanism, p, fixed)
-        record_exposure = pm.Data("log_record_exposure", log_pop + np.log(records.years(category)), dims="force")
-        survey_exposure = pm.Data("log_exposure", log_pop + np.log(survey.years), dims="force")
-        log_record = pm.Deterministic("log_record_caseload", eta + record_exposure, dims="force")
+        record_exposure = pm.Data("log_record_exposure", log_pop + np.log(records.years(category)), dims="unit")
+        survey_exposure = pm.Data("log_exposure", log_pop + np.log(survey.years), dims="unit")
+        log_record = pm.Deterministic("log_record_caseload", eta + record_exposure, dims="unit")
         survey_effect = _parameter(p, "survey_effect", fixed)
-        log_caseload = pm.Deterministic("log_caseload", eta + survey_exposure + survey_effect, dims="force")
+        log_caseload = pm.Deterministic("log_caseload", eta + survey_exposure + survey_effect, dims="unit")
         _response_layer(survey, mechanism, p, fixed, unit_z, covariates)
         _returns_layer(survey, log_caseload, censored=True)
-        f_idx = pm.Data("searched_index", _positions(survey, searched), dims="searched_force")
-        cases = pm.Data("cases_data", cases, dims="searched_force")
-        _observed_dims(pm.Poisson("cases", pt.exp(log_record[f_idx]), observed=cases), "searched_force")
+        f_idx = pm.Data("searched_index", _positions(survey, searched), dims="searched_unit")
+        cases = pm.Data("cases_data", cases, dims="searched_unit")
+        _observed_dims(pm.Poisson("cases", pt.exp(log_record[f_idx]), observed=cases), "searched_unit")
     return model
 
 
-STRUCTURE_DIMS = ("force", "surveyed", "covariate")
+STRUCTURE_DIMS = ("unit", "surveyed", "covariate")
 """Dims whose lengths shape the parameters and the trace; every other array enters as ``pm.Data``."""
 
 

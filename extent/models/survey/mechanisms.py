@@ -39,7 +39,7 @@ response_coef
     Change in log-odds of responding per standard deviation of each covariate: Normal(0, 1).
 selection
     MNAR only: change in log-odds of responding per standard deviation of the unit's latent log caseload.
-    Normal(0, 1) is weakly informative: it allows the report's "busier forces answered less" (negative; at
+    Normal(0, 1) is weakly informative: it allows the report's "busier units answered less" (negative; at
     -1 a unit one sd busier has 0.37 times the odds of answering) as much as the opposite, and the data
     inform it only weakly. Set it (e.g. ``Prior("Normal", mu=-1, sigma=0.5)``) to state a belief, or fix it
     in :meth:`~extent.estimators.survey.SurveyEstimator.sensitivity`.
