@@ -112,8 +112,8 @@ def test_report_folder(tmp_path):
     out = tmp_path / "rep"
     res = runner.invoke(app, ["report", "--out", str(out), *FAST])
     assert res.exit_code == 0, res.output
-    assert {p.name for p in out.iterdir()} == {"report.md", "report.html", "forest.png", "estimates.csv", "fit.nc",
-                                               "claims.csv"}
+    assert {p.name for p in out.iterdir()} == {"report.md", "report.html", "forest.png", "sensitivity.png",
+                                               "estimates.csv", "fit.nc", "claims.csv"}
     claims = pd.read_csv(out / "claims.csv", dtype=str)
     assert list(claims.columns) == CLAIM_COLUMNS
     assert not claims["estimate"].fillna("").str.contains("e[+-]").any()
@@ -378,7 +378,8 @@ def test_report_on_the_users_own_data(tmp_path):
     assert "| fraud | 4 | 108 |" in md
     for uk in ("forces", "the report", "| published |", "Claims", "NPQS", "Table 14"):
         assert uk not in md, uk  # the UK study's story belongs to the built-in dataset only
-    assert {p.name for p in out.iterdir()} == {"report.md", "report.html", "forest.png", "estimates.csv", "fit.nc"}
+    assert {p.name for p in out.iterdir()} == {"report.md", "report.html", "forest.png", "sensitivity.png",
+                                               "estimates.csv", "fit.nc"}
     assert set(pd.read_csv(out / "estimates.csv")["category"]) == {"fraud", "theft"}
     # --model-checks: the LOO table of the variants that matter for two categories without covariates
     checks = md.split("## Model checks: variants compared by leave-one-out cross-validation")[1].split("\n## ")[0]

@@ -451,3 +451,21 @@ def test_claims_that_quote_a_suppressed_per_force_count_are_withheld(report):
     assert (rows["statement"] == WITHHELD_CLAIM).all() and (rows["report_value"] == "[c]").all()
     assert rows["estimate"].isna().all() and not rows["sentence"].str.contains("cite me").any()
     assert protect_claims(claims, report.data.counts, None)[1] == []  # control off: nothing withheld
+
+
+def test_claims_that_quote_a_small_count_of_a_protected_table_are_withheld(report):
+    from extent.datasets import load_report
+    from extent.reporting.claims import load_register, protect_claims
+
+    register = load_register()
+    claims = register[["claim_id", "section", "source", "statement", "report_value", "note"]].assign(
+        estimate=0.5, lower=0.1, upper=0.9, ours="0.5 (0.1 to 0.9)", sentence="cite me", supported=True)
+    total = int(load_report().conviction_status["all"].sum())
+    assert total == 199  # Table 14: one force's suspects, whose small cells the report suppresses
+    _, withheld = protect_claims(claims, report.data.counts, DisclosureRule(), protected_totals=[total])
+    # "3 suicides among 199 suspects" and the comparisons built on it; 13 of 199 (6.5%) stays published
+    assert {"13.5-suicide-table14", "13.5-suicide-vs-ore", "13.5-suicide-higher-than-general"} <= set(withheld)
+    assert not {"kf-cai-convictions", "10.4-all-suspects", "10.4-charged", "13.5-suicide-general",
+                "13.5-ore-higher-than-general"} & set(withheld)
+    _, raised = protect_claims(claims, report.data.counts, DisclosureRule(threshold=2), protected_totals=[total])
+    assert "13.5-suicide-table14" not in raised  # 3 is above a threshold of 2

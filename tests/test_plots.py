@@ -102,3 +102,21 @@ def test_the_rank_plot_is_called_sbc_only_for_prior_draws(tmp_path, truth, name,
     result = SimpleNamespace(coverage=lambda: coverage_table(["report2"]), ranks=lambda: ranks_table(truth))
     assert [p.name for p in save_plots(result, tmp_path)] == ["coverage.png", name]
     assert sorted(p.name for p in tmp_path.iterdir()) == sorted(["coverage.png", name])
+
+
+def test_sensitivity_plot_shows_both_intervals_per_shown_category():
+    from extent.reporting.plots import sensitivity_plot
+
+    table = pd.DataFrame({"category": ["csa_victim", "internet_cai", "hidden"], "level": 0.9,
+                          "estimate": [38, 1675, 5], "lower": [17, 1121, 2], "upper": [91, 2987, 9],
+                          "wider_estimate": [43, 1800, 6], "wider_lower": [16, 1080, 2], "wider_upper": [140, 4100, 14]})
+    fig = sensitivity_plot(table, withheld=["hidden"])
+    (ax,) = fig.axes
+    assert [t.get_text() for t in ax.get_yticklabels()] == ["csa victim", "internet cai"]  # withheld row left out
+    segments = np.concatenate([c.get_segments() for c in ax.collections])
+    assert sorted(round(s[1][0]) for s in segments) == [91, 140, 2987, 4100]  # both intervals' upper ends
+    fig.canvas.draw()
+    labels = [t.get_text() for t in ax.get_xticklabels() if t.get_text()]
+    assert {"20", "100", "1,000"} <= set(labels)  # a log axis labelled in plain numbers, not only at powers of 10
+    assert legend_clear_of_axes(fig)
+    plt.close(fig)

@@ -147,7 +147,7 @@ def test_cells_wrap_like_prose_and_numbers_do_not(rendered):
 
 
 def test_images_load_and_a_screenshot_is_taken(rendered):
-    assert [i["src"] for i in rendered["images"]] == ["forest.png"]
+    assert [i["src"] for i in rendered["images"]] == ["forest.png", "sensitivity.png"]
     assert all(i["done"] and i["width"] > 0 for i in rendered["images"])
     shot = rendered["screenshot"]
     assert shot.stat().st_size > 10_000

@@ -110,10 +110,11 @@ def report(
         claims = evaluate_claims(dataset, bayes, level=level, seed=seed,
                                  sampler=SamplerConfig(random_seed=seed, draws=max(draws, SMALL_MODEL_DRAWS),
                                                        tune=max(tune, SMALL_MODEL_DRAWS)))
-        claims, hidden_claims = protect_claims(claims, data.counts, rule)
+        claims, hidden_claims = protect_claims(claims, data.counts, rule,
+                                               protected_totals=[int(dataset.conviction_status["all"].sum())])
         if hidden_claims:
             say.print(f"Disclosure control: {len(hidden_claims)} claims withheld (they quote a suppressed "
-                      f"per-force count): {', '.join(hidden_claims)}", highlight=False)
+                      f"count): {', '.join(hidden_claims)}", highlight=False)
         say.print("Writing the report...")
         files = write_report(out, bayes, naive, level=level, title="international and Internet child sexual "
                              "abuse, UK 1999-2002", published=dataset.published,

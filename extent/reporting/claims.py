@@ -20,6 +20,7 @@ report's own data cannot support have ``method`` ``unsupported`` and say why in 
 from __future__ import annotations
 
 import re
+from collections.abc import Collection
 
 import numpy as np
 import pandas as pd
@@ -248,13 +249,16 @@ WITHHELD_CLAIM = "[withheld: quotes a per-force count that disclosure control su
 
 
 def protect_claims(claims: pd.DataFrame, counts: pd.DataFrame, rule: DisclosureRule | None,
-                   register: pd.DataFrame | None = None) -> tuple[pd.DataFrame, list[str]]:
-    """Claims with every figure withheld that would give back a per-force count the searches table suppresses.
+                   register: pd.DataFrame | None = None,
+                   protected_totals: Collection[int] = ()) -> tuple[pd.DataFrame, list[str]]:
+    """Claims with every figure withheld that would give back a count the report's tables suppress.
 
     A claim is withheld when one of its inputs (``x/n``) is a suppressed cell of ``counts`` (``cases`` ``x`` of
-    ``records`` ``n``), or a count below the threshold out of a searched force's records: its statement (which
-    quotes the count), the report's figure (a share of a known denominator) and our estimate (a share's median
-    gives the count back the same way). National totals and shares of them stay published.
+    ``records`` ``n``), or a count below the threshold out of a searched force's records or out of one of
+    ``protected_totals`` (the totals of other tables the report protects, such as Table 14's 199 suspects of
+    one force): its statement (which quotes the count), the report's figure (a share of a known denominator)
+    and our estimate (a share's median gives the count back the same way). National totals and shares of them
+    stay published.
 
     Returns
     -------
@@ -264,7 +268,7 @@ def protect_claims(claims: pd.DataFrame, counts: pd.DataFrame, rule: DisclosureR
         return claims, []
     register = load_register() if register is None else register
     protection = protect_counts(counts, rule)
-    hidden, forces = set(), set()
+    hidden, forces, totals = set(), set(), {int(t) for t in protected_totals}
     for r in counts.itertuples(index=False):
         if pd.isna(r.records) or pd.isna(r.cases):
             continue
@@ -279,7 +283,7 @@ def protect_claims(claims: pd.DataFrame, counts: pd.DataFrame, rule: DisclosureR
             if not (x.isdigit() and n.isdigit()):
                 continue
             x, n = int(x), int(n)
-            if (x, n) in hidden or (n in forces and 0 < x < rule.threshold):
+            if (x, n) in hidden or ((n in forces or n in totals) and 0 < x < rule.threshold):
                 withheld.append(claim_id)
                 break
     out = claims.copy()

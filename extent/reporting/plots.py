@@ -76,3 +76,33 @@ def forest_plot(bayes: ExtentResult, naive: ExtentResult | None = None, *, level
 def _number(v: float) -> str:
     """An axis or median label as people write it: 0.5, 2, 50, 1,000."""
     return f"{v:,.0f}" if v >= 10 else f"{v:.2g}" if v >= 1 else f"{v:.1g}"
+
+
+def sensitivity_plot(table, withheld: Collection[str] = ()):
+    """Each category's national interval under the default spread prior and under the wider one (one row each,
+    log axis), from :meth:`~extent.estimators.HierarchicalExtent.prior_sensitivity`'s table; rows of
+    ``withheld`` categories are left out (disclosure control)."""
+    rows = table[~table["category"].isin(list(withheld))].reset_index(drop=True)
+    fig, ax = plt.subplots(figsize=(7.5, 0.6 * len(rows) + 1.4))
+    blue, grey = "#1f5fa8", "#7a7a7a"
+    y = np.arange(len(rows))[::-1]
+    for prefix, dy, colour, label in (("", 0.13, blue, "default spread prior"),
+                                      ("wider_", -0.13, grey, "spread prior with twice the median")):
+        ax.hlines(y + dy, rows[f"{prefix}lower"], rows[f"{prefix}upper"], color=colour, lw=2, label=label)
+        ax.plot(rows[f"{prefix}estimate"], y + dy, "o", ms=6, mfc="white", mec=colour, mew=2, zorder=3)
+    ax.set_yticks(y, [c.replace("_", " ") for c in rows["category"]], fontsize=10)
+    ax.set_ylim(-0.7, len(rows) - 0.3)
+    ax.set_xscale("log")
+    lo, hi = ax.get_xlim()
+    ax.xaxis.set_major_locator(LogLocator(base=10, subs=(1, 2, 5) if hi / lo >= 10 else np.arange(1, 10)))
+    ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: _number(v)))
+    ax.xaxis.set_minor_formatter(NullFormatter())
+    level = float(rows["level"].iloc[0]) if len(rows) else CI_LEVEL
+    ax.set_xlabel(f"per annum: median and {level:.0%} interval (log scale)")
+    ax.grid(axis="x", which="major", alpha=0.35)
+    ax.spines[["top", "right"]].set_visible(False)
+    top = 1 - 0.35 / fig.get_figheight()
+    fig.legend(*ax.get_legend_handles_labels(), loc="upper center", bbox_to_anchor=(0.5, 1.0), ncol=2,
+               fontsize=9, frameon=False)
+    fig.tight_layout(rect=(0, 0, 1, top))
+    return fig

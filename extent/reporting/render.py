@@ -71,12 +71,17 @@ class Section:
     paragraphs: list[str] = field(default_factory=list)
     table: pd.DataFrame | None = None
     suppressed: tuple[int, int] = (0, 0)
+    figure: object | None = None
+    """A matplotlib figure shown after the table, saved as :attr:`figure_file` in the report folder."""
+    figure_file: str | None = None
 
     @property
     def markdown(self) -> str:
         parts = list(self.paragraphs)
         if self.table is not None:
             parts.append(markdown_table(self.table))
+        if self.figure_file:
+            parts.append(f"![{self.title}]({self.figure_file})")
         return "\n\n".join(parts)
 
     @property
@@ -84,6 +89,8 @@ class Section:
         parts = [f"<p>{prose_html(p)}</p>" for p in self.paragraphs]
         if self.table is not None:
             parts.append(html_table(self.table))
+        if self.figure_file:
+            parts.append(f'<img src="{html.escape(self.figure_file)}" alt="{html.escape(self.title)}">')
         return "\n".join(parts)
 
 
@@ -347,6 +354,10 @@ def write_report(
         import matplotlib.pyplot as plt
 
         plt.close(fig)
+        for s in context["sections"]:
+            if s.figure is not None:
+                s.figure.savefig(tmp / s.figure_file, dpi=120)
+                plt.close(s.figure)
         tidy = pd.concat([r.national_extent(level) for r in (naive, bayes) if r is not None], ignore_index=True)
         protect_estimates(tidy, withheld, disclosure).to_csv(tmp / "estimates.csv", index=False)
         if save_fit:
@@ -363,7 +374,8 @@ def write_report(
     return written
 
 
-REPORT_FILES = frozenset({"report.md", "report.html", "forest.png", "estimates.csv", "fit.nc", "claims.csv"})
+REPORT_FILES = frozenset({"report.md", "report.html", "forest.png", "sensitivity.png", "estimates.csv", "fit.nc",
+                          "claims.csv"})
 """What a report folder holds; a folder with anything else is not replaced whole (see :func:`_swap_in`)."""
 TMP_SUFFIX = ".extent-tmp"
 STALE_SECONDS = 3600

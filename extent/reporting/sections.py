@@ -9,6 +9,7 @@ import pandas as pd
 from extent.datasets import ReportDataset
 from extent.disclosure import SECONDARY, DisclosureRule, protect_counts, protect_table
 from extent.reporting.npqs import npqs_section
+from extent.reporting.plots import sensitivity_plot
 from extent.reporting.render import Section
 
 
@@ -37,6 +38,8 @@ def sensitivity_section(table, withheld: Collection[str] = ()) -> Section:
          f"prior with twice the median ({table['wider_prior'].iloc[0]}), the per annum intervals are up to "
          f"{worst:.1f} times as wide. Medians and {table['level'].iloc[0]:.0%} intervals per annum."],
         shown_table,
+        figure=sensitivity_plot(table, withheld),
+        figure_file="sensitivity.png",
     )
 
 
