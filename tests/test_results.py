@@ -279,3 +279,13 @@ def test_diagnostics_are_recomputed_on_load(result, tmp_path):
     _edit(path, flip_and_rechecksum)
     with pytest.raises(ExtentError, match="stored diagnostics .* are not those of the draws"):
         ExtentResult.from_netcdf(path)
+
+
+def test_units_print_as_forces_only_for_the_built_in_report(report):
+    from extent import ExtentData, NaiveScaling
+
+    mine = ExtentData.from_frames(report.data.units.reset_index(), report.data.counts, name="my forces")
+    uk = NaiveScaling().fit(report.data).citation("internet_grooming", estimand="per_unit_per_annum")
+    other = NaiveScaling().fit(mine).citation("internet_grooming", estimand="per_unit_per_annum")
+    assert "known cases per force per annum" in uk and "per unit" not in uk
+    assert other == uk.replace("per force per annum", "per unit per annum")
