@@ -51,8 +51,8 @@ def main():
     from extent.data import ExtentData
     from extent.estimators.hierarchical import TARGET_ACCEPT, HierarchicalExtent
     from extent.inference import SamplerConfig
-    from extent.models.design import Design
-    from extent.models.hierarchical import prefer_centered
+    from extent.models.counts.builder import prefer_centered
+    from extent.models.counts.design import Design
 
     units, counts = make_frames(**SIZES[args.size])
     t_import = time.perf_counter() - T0
@@ -100,7 +100,7 @@ def main():
         out["centered"] = False
         out["target_accept"] = target_accept
     ess, rhat, ess_tot = ess_rhat(idata, totals)
-    effects = "force_effect" if "force_effect" in idata.posterior else "force_z"
+    effects = next(v for v in ("unit_offset", "unit_z", "force_z") if v in idata.posterior)  # force_z: reference
     out["max_rhat_force"] = float(az.rhat(idata.posterior, var_names=[effects])[effects].max())
     out.update(
         min_ess=ess, min_ess_totals=ess_tot, max_rhat=rhat,

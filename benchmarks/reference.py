@@ -1,6 +1,6 @@
 """The same extent model written the plain PyMC way, as the benchmark's yardstick.
 
-Identical likelihood, priors and parameterisation to :mod:`extent.models.hierarchical` (total spread
+Identical likelihood, priors and parameterisation to :mod:`extent.models.counts.builder` (total spread
 ``unit_sd`` split by ``shared_fraction`` into non-centred shared effects and the negative binomial's
 category-specific part, both scaled with size by ``sized_unit_sd``, the centred log-population
 covariate, median-scale rates, long format over observed cells), but fitted as a newcomer would: ``pm.sample``
@@ -17,7 +17,7 @@ import pandas as pd
 import pymc as pm
 import pytensor.tensor as pt
 
-from extent.models.hierarchical import default_priors, sized_unit_sd  # the same priors and SD, kept in sync
+from extent.models.counts.builder import default_priors, sized_unit_sd  # the same priors and SD, kept in sync
 
 RATE_SCALE = 1e5
 

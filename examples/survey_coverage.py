@@ -1,8 +1,8 @@
 """Coverage of the survey non-response models on SIMULATED surveys with a known truth (``docs/survey.md``).
 
-Runs the studies of :data:`extent.simulate.survey.STUDIES` (each model fitted to replicate surveys of a
+Runs the studies of :data:`extent.calibrate.survey_coverage.STUDIES` (each model fitted to replicate surveys of a
 scenario; does its central 90% interval of the national total cover the simulated truth?) and the
-simulation-based calibration studies of :data:`extent.simulate.survey.CALIBRATIONS` (truth drawn from the
+simulation-based calibration studies of :data:`extent.calibrate.survey_coverage.CALIBRATIONS` (truth drawn from the
 model's own priors). Writes one CSV of replicate records per study and ``coverage.md`` with the table.
 
 Every survey here is SIMULATED. Fits run one after another in this process (one compiled model per shape,
@@ -20,7 +20,7 @@ from pathlib import Path
 import pandas as pd
 
 from extent.calibrate.sbc import rank_uniformity
-from extent.simulate.survey import (
+from extent.calibrate.survey_coverage import (
     CALIBRATIONS,
     STUDIES,
     calibration_study,

@@ -1,8 +1,7 @@
 """extent: national extent of rare case categories from a few local agencies, with honest uncertainty."""
 
-__version__ = "0.1.0"
-
 from extent.checking import compare_variants, model_checks, prior_checks
+from extent.constants import VERSION as __version__
 from extent.data import ExtentData, SurveyData, read_extent_data, read_survey_data
 from extent.estimators import (
     BinomialProportion,

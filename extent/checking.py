@@ -181,8 +181,8 @@ def prior_checks(result: ExtentResult, *, draws: int = 500, seed: int | None = N
     """
     import pymc as pm
 
-    from extent.models.design import Design
-    from extent.models.predict import national_totals
+    from extent.models.counts.design import Design
+    from extent.models.counts.predict import national_totals
 
     estimator = _estimator(result)
     s = result.settings

@@ -1,12 +1,24 @@
-"""Shared constants: interval level, dimension names, estimand names."""
+"""Shared constants: the package version, interval level, dimension names, estimand names, the rate scale."""
+
+from importlib.metadata import PackageNotFoundError, version
+
+try:
+    VERSION = version("extent")
+    """The installed package's version (``pyproject.toml``), written into every fit file and report."""
+except PackageNotFoundError:  # a source tree that was never installed
+    VERSION = "0+unknown"
 
 CI_LEVEL = 0.9
 """Default probability of central (equal-tailed) credible intervals."""
 
-FORCE, CATEGORY, YEAR, CHAIN, DRAW = "force", "category", "year", "chain", "draw"
+UNIT, CATEGORY, YEAR, CHAIN, DRAW = "unit", "category", "year", "chain", "draw"
 
 ESTIMANDS = ("total", "per_annum", "per_unit_per_annum")
-"""National estimands: total over the period, per year, per unit (force) per year."""
+"""National estimands: total over the period, per year, per unit per year."""
+
+REPORT_DATASET = "report"
+"""Name of the built-in UK dataset (:func:`extent.datasets.load_report`), the only data whose units print as
+"forces" (:func:`extent.results.unit_noun`)."""
 
 CONVERGENCE_COLUMNS = ["converged", "rhat", "ess_bulk"]
 """Carried with every estimate: the fit's convergence verdict and the R-hat and bulk ESS of the row's own
@@ -21,3 +33,7 @@ figures are withheld by disclosure control (empty when they are not; :mod:`exten
 
 RHAT_MAX = 1.01
 ESS_MIN = 400
+
+RATE_SCALE = 1e5
+"""Rates are modelled per 100,000 population per year, which keeps ``log_rate`` near zero for rare crimes.
+With another exposure (``ExtentData.exposure``) rates are per unit of that exposure per year."""

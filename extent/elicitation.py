@@ -14,7 +14,7 @@ disease counts by area), :func:`table_spreads` estimates
 ``sd_sized``, ``spread_slope`` (and ``sd_sized_raw``, ``spread_slope_raw`` without log population)
     the between-unit SD as a function of size: the maximum-likelihood fit of
     ``resid ~ Normal(0, 1 / (cases + 0.5) + (sd * size_factor(slope, lp))**2)`` to the residuals above
-    (:func:`~extent.models.hierarchical.size_factor`: about ``exp(slope * lp)``, as in the model), ``lp``
+    (:func:`~extent.models.counts.builder.size_factor`: about ``exp(slope * lp)``, as in the model), ``lp``
     centred log population; ``sd_sized`` is the SD of a unit of mean log population. Larger units vary
     less in every dataset of the corpus (``spread_slope`` < 0), which matters because the national total
     is dominated by large units;
@@ -111,7 +111,7 @@ def _sized_spread(resid: np.ndarray, noise: np.ndarray, lp: np.ndarray) -> tuple
     """Maximum-likelihood ``(sd, slope)`` of ``resid ~ Normal(0, noise + (sd * size_factor(slope, lp))**2)``."""
     from scipy.optimize import minimize
 
-    from extent.models.hierarchical import size_factor
+    from extent.models.counts.builder import size_factor
 
     def nll(p):
         v = noise + (np.exp(p[0]) * size_factor(p[1], lp)) ** 2

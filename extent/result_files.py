@@ -18,7 +18,7 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
-from extent.constants import CATEGORY, CHAIN, DRAW
+from extent.constants import CATEGORY, CHAIN, DRAW, VERSION
 from extent.data import ExtentData
 from extent.data.survey import SurveyData
 from extent.exceptions import ExtentError
@@ -31,6 +31,23 @@ KINDS = ("count", "survey")
 DATA_GROUPS = ("observed_data", "constant_data", "log_likelihood", "posterior_predictive")
 """Groups of a posterior that hold the observed values or pointwise functions of them (PyMC's sampler mirrors
 each observation's ``pm.Data`` in ``constant_data``); a fit file withholding its counts stores none of them."""
+
+
+LEGACY_NAMES = {"force": "unit", "searched_force": "searched_unit", "force_effect": "unit_offset",
+                "force_sd": "shared_sd", "force_z": "unit_z", "force_lp": "searched_lp", "force_x": "searched_x"}
+"""Dims and variables of fit files written before the models named units ``unit``: renamed on load."""
+
+
+def renamed_legacy(idata: az.InferenceData) -> az.InferenceData:
+    """``idata`` with the dims and variables of :data:`LEGACY_NAMES` renamed (unchanged when it has none)."""
+    groups = {}
+    for g in idata.groups():
+        ds = idata[g]
+        names = {old: new for old, new in LEGACY_NAMES.items() if old in ds.variables or old in ds.dims}
+        groups[g] = ds.rename(names) if names else ds
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return az.InferenceData(**groups)
 
 
 def stored_groups(idata: az.InferenceData | None, *, withhold: bool) -> dict[str, xr.Dataset]:
@@ -194,7 +211,7 @@ def save_result(result, path: str | Path, *, keep_counts: bool = False) -> Path:
         "extent_counts": "withheld" if withheld else "kept",
         **data_attrs,
         "extent_created_at": result.created_at,
-        "extent_version": _version(),
+        "extent_version": VERSION,
     }
     idata.predictions.attrs.update(attrs)
     idata.predictions.attrs["extent_checksum"] = checksum(result.national, idata.predictions.attrs)
@@ -254,7 +271,13 @@ def load_result(path: str | Path, *, expect: str | None = None) -> dict:
         }
     except (KeyError, TypeError, ValueError, AttributeError, ExtentError) as err:
         raise ExtentError(f"{path}: not a complete extent result file ({type(err).__name__}: {err})") from None
-    _check_integrity(path, fields, attrs)
+    _check_integrity(path, fields, attrs)  # on the names as stored: the checksum covers them
+    if fields["idata"] is not None:
+        fields["idata"] = renamed_legacy(fields["idata"])
+        diagnosed = fields["settings"].get("diagnosed")
+        if diagnosed:
+            fields["settings"]["diagnosed"] = {k: [LEGACY_NAMES.get(v, v) for v in names]
+                                               for k, names in diagnosed.items()}
     return fields
 
 
@@ -289,9 +312,3 @@ def _check_integrity(path: Path, fields: dict, attrs: dict) -> None:
                if isinstance(stored[k], (int, float)) and isinstance(fresh[k], (int, float))):
             raise ExtentError(f"{path}: the stored diagnostics ({diagnostics}) are not those of the draws in "
                               f"the file ({again}); the file was modified")
-
-
-def _version() -> str:
-    from extent import __version__
-
-    return __version__

@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
-from extent.constants import CATEGORY, CHAIN, CI_LEVEL, DRAW, ESTIMANDS, TIDY_COLUMNS
+from extent.constants import CATEGORY, CHAIN, CI_LEVEL, DRAW, ESTIMANDS, REPORT_DATASET, TIDY_COLUMNS
 from extent.data import ExtentData
 from extent.data.survey import SurveyData
 from extent.exceptions import ConfigError, ConvergenceError
@@ -28,7 +28,17 @@ from extent.result_files import (  # noqa: F401 - re-exported: the fit-file help
 )
 from extent.result_files import checksum as _checksum  # noqa: F401 - re-exported for tests of edited files
 
-ESTIMAND_LABELS = {"total": "in total", "per_annum": "per annum", "per_unit_per_annum": "per force per annum"}
+ESTIMAND_LABELS = {"total": "in total", "per_annum": "per annum", "per_unit_per_annum": "per unit per annum"}
+
+
+def unit_noun(data) -> str:
+    """What a unit of ``data`` is called in print: ``force`` for the built-in UK report dataset, else ``unit``."""
+    return "force" if getattr(data, "name", None) == REPORT_DATASET else "unit"
+
+
+def estimand_label(estimand: str, data=None) -> str:
+    """How tables and citations say ``estimand`` (``per unit per annum``; ``per force`` for the UK report)."""
+    return ESTIMAND_LABELS[estimand].replace("unit", unit_noun(data))
 
 POINT_ESTIMATES = ("posterior median", "plug-in")
 """Point-estimate rules an estimator declares: the median of the draws, or its own plug-in national total (the
@@ -38,7 +48,7 @@ INTERVAL_KINDS = ("credible", "bootstrap", "none")
 """What a result's intervals are: central intervals of posterior draws, of bootstrap draws, or none (one draw)."""
 
 SUMMARY_PARAMETERS = {
-    "count": ("log_rate", "log_mean_rate", "force_sd", "dispersion", "spread_slope", "type_effect"),
+    "count": ("log_rate", "log_mean_rate", "shared_sd", "dispersion", "spread_slope", "type_effect"),
     "survey": ("log_rate", "unit_sd", "rate_coef", "response_intercept", "response_coef", "selection", "delta",
                "survey_effect"),
 }
@@ -290,11 +300,11 @@ class NationalResult:
         digits = 1 if estimand == "per_unit_per_annum" else 0
         cases = "cases" if self.kind == "survey" else "known cases"
         if np.isnan(iv.lower):
-            return (f"{label}: about {iv.estimate:,.{digits}f} {cases} {ESTIMAND_LABELS[estimand]} "
+            return (f"{label}: about {iv.estimate:,.{digits}f} {cases} {estimand_label(estimand, self.data)} "
                     f"({self.estimator} estimate, no interval).")
         simulated = ", SIMULATED data" if getattr(self.data, "simulated", False) else ""
         text = (
-            f"{label}: about {iv.estimate:,.{digits}f} {cases} {ESTIMAND_LABELS[estimand]} nationally "
+            f"{label}: about {iv.estimate:,.{digits}f} {cases} {estimand_label(estimand, self.data)} nationally "
             f"({level:.0%} {self.interval_kind} interval {iv.lower:,.{digits}f} to {iv.upper:,.{digits}f}"
             f"{simulated})"
         )

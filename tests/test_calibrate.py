@@ -112,7 +112,7 @@ def test_replicate_is_a_pure_function_of_study_and_rep():
 
 def test_glm_bootstrap_covers_when_its_model_is_right():
     # no force effects, no over-dispersion: the Poisson GLM is the true model
-    scenario = Scenario(force_sd=0.0, dispersion=0.0, metropolitan_ratio=1.0)
+    scenario = Scenario(shared_sd=0.0, dispersion=0.0, metropolitan_ratio=1.0)
     res = run_study(Study(design="random10", scenario=scenario, reps=60, estimators=("glm_bootstrap",),
                           n_boot=400, seed=11), serial=True)
     cov = res.coverage().set_index(["category", "level"])

@@ -101,7 +101,7 @@ def test_a_saved_fit_opens_in_arviz_alone(fit, tmp_path):
     assert not [g for g in idata.groups() if "index" in idata[g].dims]
     summary = az.summary(idata)
     assert not [name for name in summary.index if "__" in name]
-    assert {"unit_sd", "shared_fraction", "force_sd", "dispersion", "log_rate[internet_cai]"} <= set(summary.index)
+    assert {"unit_sd", "shared_fraction", "shared_sd", "dispersion", "log_rate[internet_cai]"} <= set(summary.index)
     assert summary.loc["unit_sd", "mean"] == pytest.approx(float(fit.idata.posterior["unit_sd"].mean()), abs=5e-4)
     national = idata.predictions["national_total"]
     assert national.dims == ("chain", "draw", "category")

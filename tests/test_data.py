@@ -110,9 +110,9 @@ def test_csv_round_trip(tmp_path):
 
 def test_to_xarray_marks_unsearched_cells_missing():
     ds = ExtentData.from_frames(units_frame(), counts_frame()).to_xarray()
-    assert ds["cases"].dims == ("force", "category")
-    assert ds["cases"].sel(force="a", category="x").item() == 3
-    assert np.isnan(ds["cases"].sel(force="c", category="x").item())
+    assert ds["cases"].dims == ("unit", "category")
+    assert ds["cases"].sel(unit="a", category="x").item() == 3
+    assert np.isnan(ds["cases"].sel(unit="c", category="x").item())
     assert ds["population"].sum().item() == 3.5e6
 
 

@@ -47,7 +47,7 @@ def test_spread_estimate_removes_poisson_noise():
 def test_sized_spread_recovers_a_known_size_slope():
     """Residuals whose SD falls with size (0.5 at the mean size, slope -0.3) plus Poisson noise: recovered."""
     from extent.elicitation import _sized_spread
-    from extent.models.hierarchical import size_factor
+    from extent.models.counts.builder import size_factor
 
     rng = np.random.default_rng(3)
     lp = rng.uniform(-2.5, 2.5, 2000)

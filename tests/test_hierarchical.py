@@ -46,7 +46,7 @@ def test_diagnostics_recorded(fit):
     assert d.max_rhat < 1.05
     assert d.min_ess_bulk > 100
     assert fit.settings["sampler"]["random_seed"] == 7
-    assert set(fit.idata.posterior.data_vars) >= {"log_rate", "log_mean_rate", "force_sd", "dispersion"}
+    assert set(fit.idata.posterior.data_vars) >= {"log_rate", "log_mean_rate", "shared_sd", "dispersion"}
 
 
 def test_same_seed_same_numbers(report, fit):
@@ -84,9 +84,9 @@ def test_unconverged_fit_warns_loudly_or_raises(report):
 def test_summary_table(fit):
     s = fit.summary(0.9)
     assert list(s.columns) == ["mean", "sd", "median", "eti_5.0%", "eti_95.0%", "ess_bulk", "ess_tail", "r_hat"]
-    assert "force_sd" in s.index and "type_effect[metropolitan]" in s.index
+    assert "shared_sd" in s.index and "type_effect[metropolitan]" in s.index
     assert (s["eti_5.0%"] < s["median"]).all() and (s["median"] < s["eti_95.0%"]).all()
-    # log_mean_rate = log_rate + force_sd^2/2 draw by draw, so it is never below log_rate
+    # log_mean_rate = log_rate + shared_sd^2/2 draw by draw, so it is never below log_rate
     assert (s.filter(like="log_mean_rate", axis=0)["mean"].to_numpy()
             >= s.filter(like="log_rate[", axis=0)["mean"].to_numpy()).all()
 

@@ -11,7 +11,7 @@ from scipy import stats
 
 from extent.data import ExtentData
 from extent.models import Design, build_extent_model
-from extent.models.hierarchical import CENTERING_MIN_FORCES, prefer_centered, size_factor
+from extent.models.counts.builder import CENTERING_MIN_UNITS, prefer_centered, size_factor
 from extent.models.likelihood import _random, negative_binomial_logp, use_count_table
 
 Y = np.array([0, 1, 3, 10, 250, 7, 0, 2, 41])
@@ -71,7 +71,7 @@ def test_model_logp_equals_pymc_negative_binomial(report):
     (eta_values,) = model.replace_rvs_by_values([eta])
     mu = np.exp(model.compile_fn(eta_values, inputs=model.value_vars, on_unused_input="ignore")(point))
     design = Design.from_data(report.data)
-    sized_sd = 0.6 * size_factor(-0.2, design.force_lp[design.cell_force])
+    sized_sd = 0.6 * size_factor(-0.2, design.searched_lp[design.cell_unit])
     alpha = 1 / np.expm1(sized_sd**2 * 0.5)
     expected = stats.nbinom.logpmf(report.data.counts["cases"], alpha, alpha / (alpha + mu))
     np.testing.assert_allclose(ours, expected, rtol=1e-10)
@@ -93,7 +93,7 @@ def _many_forces(n_forces, cases):
 
 def test_centring_chosen_by_forces_and_information(report):
     assert not prefer_centered(Design.from_data(report.data))  # three forces
-    assert prefer_centered(_many_forces(CENTERING_MIN_FORCES, 40))  # I_f = 4 x 40 / 11 = 14.5 -> kappa 1.14
-    assert not prefer_centered(_many_forces(CENTERING_MIN_FORCES, 2))  # small counts: non-centred
-    assert not prefer_centered(_many_forces(CENTERING_MIN_FORCES - 1, 40))
-    assert build_extent_model(report.data)["force_z"] is not None
+    assert prefer_centered(_many_forces(CENTERING_MIN_UNITS, 40))  # I_f = 4 x 40 / 11 = 14.5 -> kappa 1.14
+    assert not prefer_centered(_many_forces(CENTERING_MIN_UNITS, 2))  # small counts: non-centred
+    assert not prefer_centered(_many_forces(CENTERING_MIN_UNITS - 1, 40))
+    assert build_extent_model(report.data)["unit_z"] is not None

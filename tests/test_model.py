@@ -16,12 +16,12 @@ from extent.priors import Prior
 def test_report_model_structure(report):
     model = build_extent_model(report.data)
     assert list(model.coords["category"]) == list(report.data.categories)
-    assert list(model.coords["force"]) == ["metropolitan", "shire_county_1", "shire_county_2"]
+    assert list(model.coords["unit"]) == ["metropolitan", "shire_county_1", "shire_county_2"]
     assert list(model.coords["type"]) == ["metropolitan"]  # shire is the reference level
     free = {v.name for v in model.free_RVs}
-    assert free == {"log_rate", "unit_sd", "shared_fraction", "force_z", "type_effect", "log_population_coef",
+    assert free == {"log_rate", "unit_sd", "shared_fraction", "unit_z", "type_effect", "log_population_coef",
                     "population_split_z", "population_total_z", "spread_slope"}
-    assert {v.name for v in model.deterministics} == {"log_mean_rate", "force_effect", "force_sd", "dispersion",
+    assert {v.name for v in model.deterministics} == {"log_mean_rate", "unit_offset", "shared_sd", "dispersion",
                                                        "coef", "population_error"}
     assert list(model.coords["covariate"]) == ["log_population"]
     assert model.named_vars_to_dims["log_rate"] == ("category",)
@@ -45,7 +45,7 @@ def test_logp_matches_hand_computation():
     model = build_extent_model(ExtentData.from_frames(units, counts), log_population=False)
     point = model.initial_point()
     point["log_rate"] = np.array([np.log(2.0)])
-    point["force_z"] = np.array([0.0])
+    point["unit_z"] = np.array([0.0])
     point["unit_sd_log__"] = np.array(np.log(0.3))
     point["shared_fraction_logodds__"] = np.array(20.0)  # all variance shared: dispersion ~ 0
     logp = model.compile_logp(vars=[model["cases"]])(point)
@@ -63,9 +63,9 @@ def test_type_effect_only_with_two_types(report):
 
 def test_population_uncertainty_widens_force_scale(report):
     d = Design.from_data(report.data)
-    assert d.force_cv.tolist() == [0.2, 0.2, 0.2]
+    assert d.searched_cv.tolist() == [0.2, 0.2, 0.2]
     exact = ExtentData.from_frames(report.data.units.reset_index().assign(population_cv=0.0), report.data.counts)
-    assert not Design.from_data(exact).force_cv.any()
+    assert not Design.from_data(exact).searched_cv.any()
 
 
 def test_centered_variant(report):
@@ -73,8 +73,8 @@ def test_centered_variant(report):
         build_extent_model(report.data, centered=True)
     units = report.data.units.reset_index().drop(columns=["population_group", "population_group_cv"])
     model = build_extent_model(ExtentData.from_frames(units, report.data.counts), centered=True)
-    assert "force_effect" in {v.name for v in model.free_RVs}
-    assert "force_z" not in model.named_vars
+    assert "unit_offset" in {v.name for v in model.free_RVs}
+    assert "unit_z" not in model.named_vars
 
 
 def test_prior_override_and_errors(report):
@@ -107,7 +107,7 @@ def test_covariates_enter_the_model_standardised(report):
 
 def test_default_spread_prior_is_the_corpus_derivation():
     from extent.elicitation import corpus_priors
-    from extent.models.hierarchical import default_priors
+    from extent.models.counts.builder import default_priors
 
     assert DEFAULT_PRIORS["unit_sd"] == corpus_priors()["unit_sd"]
     assert default_priors(False)["unit_sd"] == corpus_priors(log_population=False)["unit_sd"]
@@ -121,15 +121,15 @@ def test_population_group_is_a_split_of_a_known_total(report):
     import pymc as pm
 
     d = Design.from_data(report.data)
-    assert d.force_group.tolist() == [0, 0, -1] and d.group_cv.tolist() == [0.1]
+    assert d.searched_group.tolist() == [0, 0, -1] and d.group_cv.tolist() == [0.1]
     model = build_extent_model(report.data)
     with model:
         prior = pm.sample_prior_predictive(8000, var_names=["population_error"], random_seed=3).prior
     e = prior["population_error"].values.reshape(-1, 3)
-    combined = d.force_share[0] * e[:, 0] + d.force_share[1] * e[:, 1]
+    combined = d.searched_share[0] * e[:, 0] + d.searched_share[1] * e[:, 1]
     assert combined.std() == pytest.approx(0.1, rel=0.05)
     # e_metro = 0.2 s_shire (u_m - u_s) + 0.1 t and e_shire = 0.2 s_metro (u_s - u_m) + 0.1 t
-    s_m, s_s = d.force_share[0], d.force_share[1]
+    s_m, s_s = d.searched_share[0], d.searched_share[1]
     var_m, var_s = 2 * (0.2 * s_s) ** 2 + 0.01, 2 * (0.2 * s_m) ** 2 + 0.01
     assert e[:, 0].std() == pytest.approx(np.sqrt(var_m), rel=0.05)
     assert e[:, 1].std() == pytest.approx(np.sqrt(var_s), rel=0.05)
@@ -147,7 +147,7 @@ def test_student_t_unit_effects(report):
     import pymc as pm
 
     model = build_extent_model(report.data, unit_effect="student_t")
-    assert isinstance(model["force_z"].owner.op, type(pm.StudentT.dist(nu=4).owner.op))
+    assert isinstance(model["unit_z"].owner.op, type(pm.StudentT.dist(nu=4).owner.op))
     assert "log_mean_rate" not in model.named_vars  # the mean of exp(Student-t) does not exist
     assert np.isfinite(model.compile_logp()(model.initial_point()))
     with pytest.raises(ConfigError, match="unit_effect must be one of"):
@@ -170,13 +170,13 @@ def test_spread_by_size_makes_larger_units_vary_less():
     the largest unit (100x the population of the smallest) varies about 0.29 times as much (0.25 unbounded)."""
     import pymc as pm
 
-    from extent.models.hierarchical import size_factor
+    from extent.models.counts.builder import size_factor
 
     units = pd.DataFrame({"unit": ["small", "mid", "large"], "population": [1e4, 1e5, 1e6]})
     counts = pd.DataFrame({"unit": ["small", "mid", "large"], "category": "a", "cases": [1, 10, 100]})
     data = ExtentData.from_frames(units, counts)
     model = build_extent_model(data, {"spread_slope": Prior("Normal", mu=-0.3, sigma=1e-6)}, log_population=False)
-    effects = pm.draw(model["force_effect"], draws=40_000, random_seed=2)
+    effects = pm.draw(model["unit_offset"], draws=40_000, random_seed=2)
     sd = effects.std(axis=0)
     lp = np.log([1e4, 1e5, 1e6]) - np.log([1e4, 1e5, 1e6]).mean()
     expected = size_factor(-0.3, lp)
@@ -186,7 +186,7 @@ def test_spread_by_size_makes_larger_units_vary_less():
 
 
 def test_size_factor_is_the_exponential_within_a_factor_of_3():
-    from extent.models.hierarchical import MAX_SIZE_FACTOR, size_factor
+    from extent.models.counts.builder import MAX_SIZE_FACTOR, size_factor
 
     x = np.linspace(-0.4, 0.4, 9)
     np.testing.assert_allclose(size_factor(x, 1.0), np.exp(x), rtol=0.05)

@@ -8,9 +8,9 @@ import pytest
 
 from extent.data import ExtentData
 from extent.inference import SamplerConfig, sample
-from extent.models.design import Design
-from extent.models.hierarchical import build_extent_model
-from extent.models.predict import national_totals
+from extent.models.counts.builder import build_extent_model
+from extent.models.counts.design import Design
+from extent.models.counts.predict import national_totals
 
 
 def _data(scale: int = 1) -> ExtentData:
@@ -88,7 +88,7 @@ import numpy as np, pandas as pd, nutpie
 sys.path.insert(0, {tests!r})
 from test_performance import _data
 from extent.inference.cache import compile_nutpie
-from extent.models.hierarchical import build_extent_model
+from extent.models.counts.builder import build_extent_model
 compiled = compile_nutpie(build_extent_model(_data()))
 print(type(compiled).__name__)
 rng = np.random.default_rng(0)

@@ -72,7 +72,7 @@ def coverage_table(designs, key="design"):
 def ranks_table(truth: str) -> pd.DataFrame:
     rng = np.random.default_rng(0)
     return pd.DataFrame({"design": "report2", "truth": truth, "rep": np.tile(np.arange(40), 2),
-                         "quantity": np.repeat(["national[a]", "force_sd"], 40), "truth_value": 1.0,
+                         "quantity": np.repeat(["national[a]", "shared_sd"], 40), "truth_value": 1.0,
                          "rank": rng.integers(0, 100, 80), "n_draws": 99})
 
 

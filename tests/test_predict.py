@@ -9,26 +9,26 @@ import pytest
 
 from extent.data import ExtentData
 from extent.models import Design
-from extent.models.predict import national_totals
+from extent.models.counts.predict import national_totals
 
 
-def fake_posterior(design: Design, *, log_rate, force_sd, dispersion, force_effect=None, chains=2, draws=2000):
+def fake_posterior(design: Design, *, log_rate, shared_sd, dispersion, unit_offset=None, chains=2, draws=2000):
     shape = (chains, draws)
     post = {
         "log_rate": np.broadcast_to(np.asarray(log_rate, float), shape + (len(design.categories),)),
-        "force_sd": np.full(shape, force_sd),
+        "shared_sd": np.full(shape, shared_sd),
         "dispersion": np.full(shape, dispersion),
-        "force_effect": np.broadcast_to(
-            np.zeros(len(design.forces)) if force_effect is None else np.asarray(force_effect, float),
-            shape + (len(design.forces),)),
+        "unit_offset": np.broadcast_to(
+            np.zeros(len(design.searched_units)) if unit_offset is None else np.asarray(unit_offset, float),
+            shape + (len(design.searched_units),)),
     }
     if design.types:
         post["type_effect"] = np.zeros(shape + (len(design.types),))
     if design.covariates:
         post["coef"] = np.zeros(shape + (len(design.covariates),))
-    return az.from_dict(posterior=post, dims={"log_rate": ["category"], "force_effect": ["force"],
+    return az.from_dict(posterior=post, dims={"log_rate": ["category"], "unit_offset": ["unit"],
                                               "type_effect": ["type"], "coef": ["covariate"]},
-                        coords={"category": design.categories, "force": design.forces, "type": design.types,
+                        coords={"category": design.categories, "unit": design.searched_units, "type": design.types,
                                 "covariate": design.covariates})
 
 
@@ -43,7 +43,7 @@ def toy():
 def test_poisson_limit_expected_total(toy):
     """sd = 0 and no dispersion: unobserved cells are Poisson(rate x exposure); observed counts are exact."""
     d = Design.from_data(toy, log_population=False)
-    idata = fake_posterior(d, log_rate=[np.log(3.0), np.log(0.5)], force_sd=0.0, dispersion=1e-6)
+    idata = fake_posterior(d, log_rate=[np.log(3.0), np.log(0.5)], shared_sd=0.0, dispersion=1e-6)
     tot = national_totals(idata, toy, d, seed=1)
     assert tot.dims == ("chain", "draw", "category")
     pop = toy.units["population"]
@@ -61,7 +61,7 @@ def test_force_effects_are_mean_one_for_unsearched_units(toy):
     """With a large between-force sd the expected total still follows the mean rate exp(log_rate + sd^2/2)."""
     d = Design.from_data(toy, log_population=False)
     sd = 0.8
-    idata = fake_posterior(d, log_rate=[np.log(3.0), np.log(0.5)], force_sd=sd, dispersion=1e-6, draws=20000)
+    idata = fake_posterior(d, log_rate=[np.log(3.0), np.log(0.5)], shared_sd=sd, dispersion=1e-6, draws=20000)
     x = national_totals(idata, toy, d, seed=2).sel(category="x").values.ravel()
     pop = toy.units["population"]
     # searched units u0, u1, u2 keep force effect 0; never-searched u3..u9 get exp(sd z), mean exp(sd^2/2)
@@ -71,7 +71,7 @@ def test_force_effects_are_mean_one_for_unsearched_units(toy):
 
 def test_dispersion_adds_variance(toy):
     d = Design.from_data(toy, log_population=False)
-    base = dict(log_rate=[np.log(3.0), np.log(0.5)], force_sd=0.0)
+    base = dict(log_rate=[np.log(3.0), np.log(0.5)], shared_sd=0.0)
     v0 = national_totals(fake_posterior(d, dispersion=1e-6, **base), toy, d, seed=3).values[..., 0].var()
     v1 = national_totals(fake_posterior(d, dispersion=0.5, **base), toy, d, seed=3).values[..., 0].var()
     assert v1 > 2 * v0
@@ -79,7 +79,7 @@ def test_dispersion_adds_variance(toy):
 
 def test_same_seed_same_draws(toy):
     d = Design.from_data(toy, log_population=False)
-    idata = fake_posterior(d, log_rate=[0.0, 0.0], force_sd=0.3, dispersion=0.2, draws=300)
+    idata = fake_posterior(d, log_rate=[0.0, 0.0], shared_sd=0.3, dispersion=0.2, draws=300)
     a = national_totals(idata, toy, d, seed=5)
     b = national_totals(idata, toy, d, seed=5)
     np.testing.assert_array_equal(a.values, b.values)
@@ -93,7 +93,7 @@ def test_all_units_searched_gives_observed_total():
     counts = pd.DataFrame({"unit": ["a", "b"], "category": ["x", "x"], "cases": [4, 9]})
     data = ExtentData.from_frames(units, counts)
     d = Design.from_data(data, log_population=False)
-    tot = national_totals(fake_posterior(d, log_rate=[1.0], force_sd=0.5, dispersion=0.5, draws=50), data, d, seed=0)
+    tot = national_totals(fake_posterior(d, log_rate=[1.0], shared_sd=0.5, dispersion=0.5, draws=50), data, d, seed=0)
     assert (tot.values == 13).all()
 
 
@@ -103,7 +103,7 @@ def test_covariate_effect_moves_unsearched_units(toy):
     assert d.covariates == ["log_population"]
     lp = np.log(toy.units["population"].to_numpy(float))
     np.testing.assert_allclose(d.unit_x[:, 0], lp - lp.mean())
-    idata = fake_posterior(d, log_rate=[np.log(3.0), np.log(0.5)], force_sd=0.0, dispersion=1e-6, draws=4000)
+    idata = fake_posterior(d, log_rate=[np.log(3.0), np.log(0.5)], shared_sd=0.0, dispersion=1e-6, draws=4000)
     idata.posterior["coef"] = idata.posterior["coef"] + 0.5
     x = national_totals(idata, toy, d, seed=4).sel(category="x").values.ravel()
     pop = toy.units["population"].to_numpy(float)
@@ -113,7 +113,7 @@ def test_covariate_effect_moves_unsearched_units(toy):
 
 
 def test_student_t_unit_effects_keep_the_sd(toy):
-    from extent.models.predict import _standard_effects
+    from extent.models.counts.predict import _standard_effects
 
     z = _standard_effects(np.random.default_rng(0), "student_t", (400_000, 1))
     assert z.std() == pytest.approx(1.0, rel=0.05)
@@ -121,10 +121,10 @@ def test_student_t_unit_effects_keep_the_sd(toy):
 
 
 def test_unit_counts_keep_observed_cells_and_add_up_to_the_national_total(toy):
-    from extent.models.predict import unit_counts
+    from extent.models.counts.predict import unit_counts
 
     d = Design.from_data(toy, log_population=False)
-    idata = fake_posterior(d, log_rate=[np.log(3.0), np.log(0.5)], force_sd=0.3, dispersion=0.2)
+    idata = fake_posterior(d, log_rate=[np.log(3.0), np.log(0.5)], shared_sd=0.3, dispersion=0.2)
     per_unit = unit_counts(idata, toy, d, seed=2)
     assert per_unit.dims == ("chain", "draw", "category", "unit")
     x = per_unit.sel(category="x")

@@ -51,7 +51,7 @@ def test_stale_temporary_folders_of_killed_runs_are_removed(naive, tmp_path):
 def test_outputs_follow_the_umask(naive, tmp_path):
     import pandas as pd
 
-    from extent.cli.output import write_csv
+    from extent.files import write_csv
 
     old = os.umask(0o027)
     try:

@@ -122,16 +122,16 @@ def test_unit_effects_r_hat_limit_allows_for_their_number():
     many = rng.standard_normal((4, 200, MANY_UNITS + 1))
     many[0, :, 0] += 0.5
     for effects, units_flagged in ((few, True), (many, False)):
-        idata = az.from_dict(posterior={"force_sd": hyper, "force_effect": effects},
+        idata = az.from_dict(posterior={"shared_sd": hyper, "unit_offset": effects},
                              sample_stats={"diverging": np.zeros((4, 200), bool)})
-        d = Diagnostics.from_idata(idata, ["force_sd", "force_effect"], unit_names=("force_effect",))
+        d = Diagnostics.from_idata(idata, ["shared_sd", "unit_offset"], unit_names=("unit_offset",))
         assert d.max_rhat < 1.01 and d.n_units == effects.shape[-1]
         assert 1.01 < d.max_rhat_units < 1.05
         assert any("unit effects" in p for p in d.problems) is units_flagged
     many[0, :, 0] += 2.0  # a chain that has not mixed is caught however many units there are
-    idata = az.from_dict(posterior={"force_sd": hyper, "force_effect": many},
+    idata = az.from_dict(posterior={"shared_sd": hyper, "unit_offset": many},
                          sample_stats={"diverging": np.zeros((4, 200), bool)})
-    assert not Diagnostics.from_idata(idata, unit_names=("force_effect",)).converged
+    assert not Diagnostics.from_idata(idata, unit_names=("unit_offset",)).converged
 
 
 def test_bad_requests(result):
@@ -279,3 +279,13 @@ def test_diagnostics_are_recomputed_on_load(result, tmp_path):
     _edit(path, flip_and_rechecksum)
     with pytest.raises(ExtentError, match="stored diagnostics .* are not those of the draws"):
         ExtentResult.from_netcdf(path)
+
+
+def test_units_print_as_forces_only_for_the_built_in_report(report):
+    from extent import ExtentData, NaiveScaling
+
+    mine = ExtentData.from_frames(report.data.units.reset_index(), report.data.counts, name="my forces")
+    uk = NaiveScaling().fit(report.data).citation("internet_grooming", estimand="per_unit_per_annum")
+    other = NaiveScaling().fit(mine).citation("internet_grooming", estimand="per_unit_per_annum")
+    assert "known cases per force per annum" in uk and "per unit" not in uk
+    assert other == uk.replace("per force per annum", "per unit per annum")

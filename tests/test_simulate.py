@@ -5,13 +5,13 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from extent.constants import RATE_SCALE
 from extent.datasets import (
     EW_POPULATION_2001,
     NI_POPULATION_2001,
     SCOTLAND_POPULATION_2001,
 )
 from extent.exceptions import ConfigError
-from extent.models.design import RATE_SCALE
 from extent.simulate import (
     DESIGNS,
     Scenario,
@@ -56,8 +56,8 @@ def test_random_design_size_and_validation():
 
 
 def test_scenario_validation_lists_every_problem():
-    with pytest.raises(ConfigError, match=r"rates must be > 0.*force_sd must be >= 0"):
-        Scenario(rates={"a": -1.0}, force_sd=-0.1)
+    with pytest.raises(ConfigError, match=r"rates must be > 0.*shared_sd must be >= 0"):
+        Scenario(rates={"a": -1.0}, shared_sd=-0.1)
 
 
 def test_same_seed_same_country_and_truth_is_consistent():
@@ -75,8 +75,8 @@ def test_same_seed_same_country_and_truth_is_consistent():
 
 
 def test_force_effects_are_mean_one_on_the_rate_scale():
-    # large force_sd: a median-one effect would put the mean total exp(0.8**2/2) = 1.38 times higher
-    scenario = Scenario(rates={"x": 2.0}, force_sd=0.8, dispersion=0.0, metropolitan_ratio=1.0, years=1)
+    # large shared_sd: a median-one effect would put the mean total exp(0.8**2/2) = 1.38 times higher
+    scenario = Scenario(rates={"x": 2.0}, shared_sd=0.8, dispersion=0.0, metropolitan_ratio=1.0, years=1)
     pop = uk_frame()["population"].sum()
     expected = pop / RATE_SCALE * 2.0
     ratios = [simulate_country(scenario, "random5", seed=s).truth.national["x"] / expected for s in range(50)]
@@ -87,9 +87,9 @@ def test_force_effects_are_mean_one_on_the_rate_scale():
 def test_truth_from_prior_draws_hyperparameters_and_records_them():
     scenario = Scenario.prior(categories=("a", "b"))
     draws = [simulate_country(scenario, "report2", seed=s).truth for s in range(20)]
-    sds = np.array([t.force_sd for t in draws])
+    sds = np.array([t.shared_sd for t in draws])
     assert sds.min() >= 0 and sds.std() > 0.1
-    assert set(draws[0].hyperparameters()) == {"force_sd", "dispersion", "type_effect", "log_rate[a]", "log_rate[b]"}
+    assert set(draws[0].hyperparameters()) == {"shared_sd", "dispersion", "type_effect", "log_rate[a]", "log_rate[b]"}
     assert len({t.log_rate["a"] for t in draws}) == 20
 
 

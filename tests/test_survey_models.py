@@ -11,18 +11,16 @@ import pymc as pm
 import pytensor
 import pytensor.tensor as pt
 import pytest
+import xarray as xr
 from scipy import stats
 from typer.testing import CliRunner
 
 from extent.data import ExtentData, SurveyData
 from extent.exceptions import ConfigError, DataValidationError
-from extent.models.nonresponse import (
-    DEFAULT_PRIORS,
-    build_joint_model,
-    build_survey_model,
-    log_at_least,
-    survey_totals,
-)
+from extent.models.likelihood import log_at_least
+from extent.models.survey.builder import build_joint_model, build_survey_model
+from extent.models.survey.mechanisms import DEFAULT_PRIORS
+from extent.models.survey.predict import survey_totals
 from extent.simulate.survey import simulate_survey
 from extent.survey_result import Sensitivity, SurveyResult
 
@@ -49,11 +47,11 @@ def test_model_graph_names_and_coords(small, mechanism, free):
     m = build_survey_model(small, mechanism=mechanism)
     assert [v.name for v in m.free_RVs] == free
     assert [v.name for v in m.observed_RVs] == ["responded", "returned"]
-    assert m.coords["force"] == ("a", "b", "c", "d")
+    assert m.coords["unit"] == ("a", "b", "c", "d")
     assert m.coords["surveyed"] == ("a", "b", "c", "d")
     assert m.coords["responder"] == ("a", "c", "d")
     assert m.named_vars_to_dims["returned"] == ("responder",)
-    assert m.named_vars_to_dims["log_caseload"] == ("force",)
+    assert m.named_vars_to_dims["log_caseload"] == ("unit",)
     assert m.named_vars_to_dims["response_prob"] == ("surveyed",)
     if mechanism == "mcar":
         assert "covariate" not in m.coords
@@ -71,7 +69,7 @@ def test_compiled_model_depends_on_data_only_through_pm_data(mechanism):
     from pytensor.compile import SharedVariable
     from pytensor.graph.traversal import ancestors
 
-    from extent.models.nonresponse import STRUCTURE_DIMS, compile_key
+    from extent.models.survey.builder import STRUCTURE_DIMS, compile_key
 
     def build(seed):
         sim = simulate_survey("mar", seed=seed, n_searched=5 if mechanism == "joint" else 0)
@@ -92,7 +90,7 @@ def test_compiled_model_depends_on_data_only_through_pm_data(mechanism):
     point = b.initial_point() | {"unit_z": np.linspace(-1, 1, 52)}
     logp_b = b.compile_logp()(point)
     assert a.compile_logp()(point) != pytest.approx(logp_b)
-    coords = {d: b.coords[d] for d in ("responder", "surveyed", "searched_force") if d in b.coords}
+    coords = {d: b.coords[d] for d in ("responder", "surveyed", "searched_unit") if d in b.coords}
     with a:
         pm.set_data({v.name: v.get_value() for v in b.data_vars}, coords=coords)
     assert a.compile_logp()(point) == pytest.approx(logp_b, rel=1e-12)
@@ -152,7 +150,7 @@ def test_no_responder_is_an_error():
 def _idata(log_caseload: np.ndarray, n_draw: int = 4000, **extra) -> az.InferenceData:
     post = {"log_caseload": np.broadcast_to(log_caseload, (1, n_draw, len(log_caseload))).copy()}
     post |= {k: np.full((1, n_draw), v) for k, v in extra.items()}
-    return az.from_dict(posterior=post, dims={"log_caseload": ["force"]})
+    return az.from_dict(posterior=post, dims={"log_caseload": ["unit"]})
 
 
 def test_survey_totals_add_known_returns_censored_tails_and_predictions(small):
@@ -305,7 +303,7 @@ def test_joint_model_shares_units(small):
     counts = pd.DataFrame({"unit": ["a", "b"], "category": ["x", "x"], "cases": [4, 9], "years": [4, 4]})
     records = ExtentData.from_frames(small.units.reset_index(), counts, covariates=small.covariates)
     m = build_joint_model(records, small, category="x", mechanism="mnar")
-    assert m.coords["searched_force"] == ("a", "b")
+    assert m.coords["searched_unit"] == ("a", "b")
     assert [v.name for v in m.observed_RVs] == ["responded", "returned", "cases"]
     assert "survey_effect" in [v.name for v in m.free_RVs]
     assert np.isfinite(m.compile_logp()(m.initial_point()))
@@ -398,7 +396,7 @@ def test_sensitivity_reports_progress_after_each_fit(small, monkeypatch):
             self.scale = 1.0 + est.fixed.get("selection", 0.0)
 
         def draws(self, estimand):
-            return np.full(100, 40.0 * self.scale)
+            return xr.DataArray(np.full(100, 40.0 * self.scale))
 
         def national_extent(self, level):
             return pd.DataFrame({"mechanism": ["mcar"], "estimand": ["total"], "estimate": [40.0]})

@@ -13,18 +13,18 @@ import pandas as pd
 import pytest
 from scipy import stats
 
-from extent.data import ExtentData
-from extent.estimators.survey import SurveyEstimator
-from extent.exceptions import ConvergenceError, ConvergenceWarning
-from extent.inference import SamplerConfig
-from extent.simulate.survey import (
+from extent.calibrate.survey_coverage import (
     CALIBRATIONS,
     STUDIES,
     STUDY_SAMPLER,
     calibration_study,
     coverage_study,
-    simulate_survey,
 )
+from extent.data import ExtentData
+from extent.estimators.survey import SurveyEstimator
+from extent.exceptions import ConvergenceError, ConvergenceWarning
+from extent.inference import SamplerConfig
+from extent.simulate.survey import simulate_survey
 
 FAST = SamplerConfig(draws=300, tune=300, chains=2, target_accept=0.9, random_seed=5, nuts_sampler="pymc")
 STUDY = SamplerConfig(**STUDY_SAMPLER)

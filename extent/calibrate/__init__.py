@@ -2,7 +2,8 @@
 
 Simulate countries with a known truth (:mod:`extent.simulate`), fit each estimator, and score the national
 intervals (:mod:`.metrics`) and posterior ranks (:mod:`.sbc`), serially or on Dask (:mod:`.runner`); survey
-estimators likewise on simulated surveys (:mod:`.survey_study`). On the
+estimators likewise on simulated surveys (:mod:`.survey_study`; the serial survey coverage and SBC studies
+of ``docs/survey.md`` in :mod:`.survey_coverage`). On the
 real corpus, :mod:`.validation` searches a few units of complete tables by the designs of :mod:`.search`.
 """
 

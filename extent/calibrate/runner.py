@@ -141,7 +141,7 @@ class StudyResult:
         """Write ``estimates.csv``, ``coverage.csv``, ``accuracy.csv``, ``ranks.csv``, ``sbc.csv``,
         ``fits.csv`` (the completed tasks), ``missing.csv`` (:meth:`missing`; only a header when complete) and
         ``study.json`` (spec, engine, whether complete or interrupted, lost replicates) into the folder ``out``."""
-        from extent.cli.output import write_csv
+        from extent.files import write_csv
 
         out = Path(out)
         out.mkdir(parents=True, exist_ok=True)

@@ -31,7 +31,7 @@ STUDY_SAMPLER = SamplerConfig(draws=500, tune=500, chains=2, cores=1, target_acc
 PyMC's NUTS in a 12-replicate report2 study, with the compiled model reused across replicates of one structure),
 every field pinned so that a study's identity does not drift with the library's defaults. The tables in
 ``docs/calibration.md`` marked "PyMC NUTS" were run with ``nuts_sampler="pymc"``."""
-HYPERPARAMETERS = ("force_sd", "dispersion", "type_effect", "log_rate")
+HYPERPARAMETERS = ("shared_sd", "dispersion", "type_effect", "log_rate")
 
 
 @dataclass(frozen=True)
@@ -86,7 +86,7 @@ class Study:
         if problems:
             raise ConfigError("; ".join(problems))
         if self.priors is not None:
-            from extent.models.hierarchical import DEFAULT_PRIORS
+            from extent.models.counts.builder import DEFAULT_PRIORS
             from extent.priors import resolve_priors
 
             resolve_priors(DEFAULT_PRIORS, self.priors)
@@ -104,7 +104,7 @@ class Study:
 
     def resolved_priors(self) -> dict:
         """The hierarchical model's priors: defaults with this study's overrides."""
-        from extent.models.hierarchical import DEFAULT_PRIORS
+        from extent.models.counts.builder import DEFAULT_PRIORS
         from extent.priors import resolve_priors
 
         return resolve_priors(DEFAULT_PRIORS, self.priors)
@@ -237,7 +237,7 @@ def run_replicate(study: Study, rep: int) -> ReplicateRecord:
     country = simulate_country(study.scenario, study.design, seed=sim_seed, name=f"replicate {rep}")
     estimates, bayes, fit = fit_and_score(study_estimators(study, fit_seed, boot_seed), country.data,
                                           country.truth.national, study.levels)
-    hyper = bayes is not None and bayes.idata is not None and {"force_sd", "dispersion"} <= set(bayes.idata.posterior)
+    hyper = bayes is not None and bayes.idata is not None and {"shared_sd", "dispersion"} <= set(bayes.idata.posterior)
     ranks = _ranks(bayes, country.truth, np.random.default_rng(rank_seed)) if hyper else []
     return ReplicateRecord(rep=rep, estimates=estimates, ranks=ranks, fit=fit,
                            seconds=time.perf_counter() - start)
@@ -321,7 +321,7 @@ def _ranks(res, truth, rng: np.random.Generator) -> list[dict]:
 
     for c in res.categories:
         add(f"national[{c}]", res.national.sel(category=c).values.ravel(), truth.national[c])
-    add("force_sd", post["force_sd"].values.ravel(), truth.force_sd)
+    add("shared_sd", post["shared_sd"].values.ravel(), truth.shared_sd)
     add("dispersion", post["dispersion"].values.ravel(), truth.dispersion)
     if "type_effect" in post:
         add("type_effect", post["type_effect"].values.ravel(), truth.type_effect)

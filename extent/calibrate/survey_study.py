@@ -68,7 +68,7 @@ class SurveyStudy:
     seed_sequence = Study.seed_sequence
 
     def __post_init__(self):
-        from extent.models.nonresponse import check_mechanism
+        from extent.models.survey.mechanisms import check_mechanism
         from extent.simulate.survey import SCENARIOS
 
         object.__setattr__(self, "mechanisms", tuple(self.mechanisms))

@@ -413,7 +413,7 @@ class ValidationResult:
         import matplotlib.pyplot as plt
 
         from extent.calibrate.validation_scores import plot_validation_coverage
-        from extent.cli.output import write_csv
+        from extent.files import write_csv
 
         out = Path(out)
         out.mkdir(parents=True, exist_ok=True)

@@ -53,7 +53,8 @@ def calibrate(
     draws: int = typer.Option(STUDY_SAMPLER.draws, "--draws", help="Posterior draws per chain."),
     tune: int = typer.Option(STUDY_SAMPLER.tune, "--tune", help="Tuning steps per chain."),
     chains: int = typer.Option(STUDY_SAMPLER.chains, "--chains", help="Chains per fit."),
-    force_sd: float = typer.Option(Scenario.force_sd, "--force-sd", help="True between-force SD (fixed truth)."),
+    shared_sd: float = typer.Option(Scenario.shared_sd, "--shared-sd", "--force-sd",
+                                    help="True SD of the unit effect shared by all categories (fixed truth)."),
     estimators: str = typer.Option(",".join(ESTIMATORS), "--estimators", help="Comma-separated estimators."),
     format_: str = format_option(),
 ) -> None:
@@ -65,7 +66,7 @@ def calibrate(
     say = show.messages
     if truth not in ("fixed", "prior"):
         raise ConfigError(f"--truth must be 'fixed' or 'prior', got {truth!r}")
-    scenario = Scenario(force_sd=force_sd) if truth == "fixed" else Scenario.prior()
+    scenario = Scenario(shared_sd=shared_sd) if truth == "fixed" else Scenario.prior()
     sampler = STUDY_SAMPLER.with_(draws=draws, tune=tune, chains=chains)
     design = design or ["report2"]
     chosen = tuple(e.strip() for e in estimators.split(",") if e.strip())

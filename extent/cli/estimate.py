@@ -26,15 +26,16 @@ from extent.cli.output import (
     estimates_table,
     output,
     print_citations,
-    write_csv,
 )
 from extent.constants import CI_LEVEL
 from extent.data import read_extent_data
 from extent.disclosure import fit_file_refusal, protect_counts, protect_estimates, warn_design, withheld_figures
 from extent.estimators import HierarchicalExtent, NaiveScaling
 from extent.exceptions import DisclosureWarning
+from extent.files import write_csv
 from extent.inference import SamplerConfig
 from extent.reporting.summary import citations
+from extent.results import unit_noun
 
 
 @app.command(epilog="Example: extent estimate --units units.csv --counts counts.csv --level 0.9 --seed 1 "
@@ -105,7 +106,7 @@ def estimate(
     table = pd.concat([naive.national_extent(level), bayes.national_extent(level)], ignore_index=True)
     withheld = withheld_figures((naive, bayes), protect_counts(data.counts, rule), level)
     table = protect_estimates(table, withheld, rule)
-    show.table(table, estimates_table(table, title=f"National extent: {data.name}"))
+    show.table(table, estimates_table(table, title=f"National extent: {data.name}", unit=unit_noun(data)))
     say.print(f"Diagnostics: {bayes.diagnostics}")
     if out is not None:
         write_csv(table, out)

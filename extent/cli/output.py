@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import sys
-import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -25,8 +24,7 @@ from rich.table import Table
 
 from extent.cli.app import console, errors
 from extent.disclosure import SECONDARY, DisclosureRule
-from extent.exceptions import ConfigError, ExtentError
-from extent.files import follow_umask
+from extent.exceptions import ConfigError
 
 FORMATS = ("table", "csv", "json")
 """What ``--format`` takes."""
@@ -79,10 +77,11 @@ def _fmt(x: float, estimand: str) -> str:
     return f"{x:,.1f}" if estimand == "per_unit_per_annum" else f"{x:,.0f}"
 
 
-def estimates_table(table: pd.DataFrame, *, title: str) -> Table:
-    """A readable table of tidy estimates: one row per category and estimator, estimands as columns."""
+def estimates_table(table: pd.DataFrame, *, title: str, unit: str = "unit") -> Table:
+    """A readable table of tidy estimates: one row per category and estimator, estimands as columns (``unit``:
+    what the data call a unit, :func:`~extent.results.unit_noun`)."""
     out = Table(title=title)
-    for col in ("category", "estimator", "total", "per annum", "per force per annum"):
+    for col in ("category", "estimator", "total", "per annum", f"per {unit} per annum"):
         out.add_column(col, justify="left" if col in ("category", "estimator") else "right")
     level = float(table["level"].iloc[0]) if len(table) else 0.9
     for (category, estimator), g in table.groupby(["category", "estimator"], sort=False):
@@ -156,23 +155,6 @@ def check_target_accept(target_accept: float | None) -> None:
     """Refuse a NUTS target acceptance outside (0, 1) before any work."""
     if target_accept is not None and not 0 < target_accept < 1:
         raise ConfigError(f"--target-accept must be in (0, 1), got {target_accept!r}")
-
-
-def write_csv(table: pd.DataFrame, path: str | Path) -> Path:
-    """Write ``table`` to ``path`` atomically (nothing half-written is left on failure)."""
-    path = Path(path)
-    if path.parent and not path.parent.exists():
-        raise ExtentError(f"{path}: folder {path.parent} does not exist")
-    fd, tmp = tempfile.mkstemp(dir=path.parent or ".", prefix=f".{path.name}.", suffix=".part")
-    try:
-        with os.fdopen(fd, "w", newline="") as fh:
-            table.to_csv(fh, index=False)
-        follow_umask(Path(tmp))
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-    return path
 
 
 def print_citations(console, sentences: dict[str, str], withheld: dict[str, list[str]], *, forced: bool) -> None:

@@ -9,11 +9,12 @@ import typer
 from rich.table import Table
 
 from extent.cli.app import app, errors, flag, format_option, handle_errors
-from extent.cli.output import Output, check_level, check_output_file, output, write_csv
+from extent.cli.output import Output, check_level, check_output_file, output
 from extent.constants import CI_LEVEL
 from extent.data.io import read_csv
 from extent.estimators import BinomialProportion, CountTrend, PooledProportion, RateComparison
 from extent.exceptions import ConfigError
+from extent.files import write_csv
 from extent.inference import SamplerConfig
 from extent.measure_result import MeasureResult, for_csv, format_measure
 from extent.models.rates import SMALL_MODEL_DRAWS

@@ -39,6 +39,7 @@ from extent.reporting import citations, write_report
 from extent.reporting.claims import claims_sections, evaluate_claims, protect_claims
 from extent.reporting.render import INTRO
 from extent.reporting.sections import model_checks_section, report_sections, sensitivity_section
+from extent.results import unit_noun
 
 
 @app.command(epilog="Example: extent report --out my-report --seed 1 --draws 2000; on your own data: extent report "
@@ -123,7 +124,7 @@ def report(
                              cite_unconverged=cite_unconverged, disclosure=rule, keep_counts=keep_raw_counts,
                              claims=claims, intro=INTRO, unit_word="forces")
     estimates = pd.read_csv(files["estimates"])
-    show.table(estimates, estimates_table(estimates, title=f"National extent: {data.name}"))
+    show.table(estimates, estimates_table(estimates, title=f"National extent: {data.name}", unit=unit_noun(data)))
     print_citations(say, citations(bayes, level, force=cite_unconverged, hidden=withheld, rule=rule),
                     bayes.withheld(), forced=cite_unconverged)
     say.print(f"Report: {files['markdown']} and {files['report']} ({time.perf_counter() - start:.1f} s)")

@@ -16,13 +16,13 @@ from extent.cli.output import (
     output,
     print_citations,
     progress,
-    write_csv,
 )
 from extent.constants import CI_LEVEL
 from extent.data import read_survey_data
 from extent.estimators.survey import DEFAULT_SAMPLER, SurveyEstimator
 from extent.exceptions import ConfigError
-from extent.models.nonresponse import MECHANISMS, SENSITIVITY_PARAMETER
+from extent.files import write_csv
+from extent.models.survey.mechanisms import MECHANISMS, SENSITIVITY_PARAMETER
 from extent.reporting.summary import withheld_line
 
 

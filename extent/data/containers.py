@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
-from extent.constants import CATEGORY, FORCE
+from extent.constants import CATEGORY, UNIT
 from extent.data.schema import COUNTS, UNITS, show, unknown_units, validate_frame, where
 from extent.exceptions import DataValidationError
 
@@ -191,11 +191,11 @@ class ExtentData:
         records = self.counts.pivot(index="unit", columns="category", values="records").reindex_like(cases)
         return xr.Dataset(
             {
-                "cases": ((FORCE, CATEGORY), cases.to_numpy(float)),
-                "records": ((FORCE, CATEGORY), records.to_numpy(float)),
-                "population": ((FORCE,), self.units["population"].to_numpy(float)),
+                "cases": ((UNIT, CATEGORY), cases.to_numpy(float)),
+                "records": ((UNIT, CATEGORY), records.to_numpy(float)),
+                "population": ((UNIT,), self.units["population"].to_numpy(float)),
             },
-            coords={FORCE: list(self.units.index), CATEGORY: self.categories},
+            coords={UNIT: list(self.units.index), CATEGORY: self.categories},
             attrs={"name": self.name},
         )
 

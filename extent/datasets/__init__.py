@@ -12,6 +12,7 @@ from importlib import resources
 import numpy as np
 import pandas as pd
 
+from extent.constants import REPORT_DATASET
 from extent.data import ExtentData
 
 UK_POPULATION_2001 = 58_789_194
@@ -155,7 +156,7 @@ def load_report() -> ReportDataset:
     data = ExtentData.from_frames(
         report_units().drop(columns="searched_in_report"),
         counts,
-        name="report",
+        name=REPORT_DATASET,
         units_source="report units",
         counts_source="report searches",
         notes=(

@@ -2,7 +2,7 @@
 
 "Most police services investigated fewer than five of these cases per annum" is a statement about the
 distribution of forces' counts: for each posterior draw, every force's known cases per annum (observed for a
-searched force, a posterior predictive count for the others, :func:`~extent.models.predict.unit_counts`), and
+searched force, a posterior predictive count for the others, :func:`~extent.models.counts.predict.unit_counts`), and
 from those the share of forces below the threshold. The posterior probability that most forces are below it is
 ``P(share_below > 0.5)``.
 """
@@ -14,8 +14,8 @@ import numpy as np
 from extent.constants import CATEGORY
 from extent.exceptions import ConfigError
 from extent.measure_result import MeasureResult
-from extent.models.design import Design
-from extent.models.predict import unit_counts
+from extent.models.counts.design import Design
+from extent.models.counts.predict import unit_counts
 from extent.results import ExtentResult
 
 PREDICTION_SEED_OFFSET = 2
@@ -69,7 +69,7 @@ class ForceLevel:
                 key = f"{c}:forces_at_least_{self.high:g}"
                 draws[key] = np.mean(per_annum >= self.high, axis=-1)
                 scales[key] = "proportion"
-        return MeasureResult(self.name, "known cases per force per annum", draws, scales,
+        return MeasureResult(self.name, "known cases per unit per annum", draws, scales,
                              diagnostics=result.diagnostics,
                              settings={"threshold": self.threshold, "high": self.high,
                                        "seed_offset": PREDICTION_SEED_OFFSET})

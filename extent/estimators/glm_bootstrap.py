@@ -24,10 +24,9 @@ from __future__ import annotations
 import numpy as np
 import xarray as xr
 
-from extent.constants import CATEGORY, CHAIN, DRAW
+from extent.constants import CATEGORY, CHAIN, DRAW, RATE_SCALE
 from extent.data import ExtentData
 from extent.exceptions import ConfigError
-from extent.models.design import RATE_SCALE
 from extent.results import NationalResult
 
 _RIDGE = 1e-8

@@ -19,25 +19,25 @@ import pandas as pd
 from extent.data import ExtentData
 from extent.exceptions import ConfigError, ExtrapolationWarning
 from extent.inference import Diagnostics, SamplerConfig, sample
-from extent.models.design import DEFAULT_LOG_POPULATION, DEFAULT_SPREAD_BY_SIZE, LOG_POPULATION, Design
-from extent.models.hierarchical import build_extent_model, default_priors, prefer_centered
-from extent.models.predict import national_totals
+from extent.models.counts.builder import build_extent_model, default_priors, prefer_centered
+from extent.models.counts.design import DEFAULT_LOG_POPULATION, DEFAULT_SPREAD_BY_SIZE, LOG_POPULATION, Design
+from extent.models.counts.predict import national_totals
 from extent.priors import Prior, resolve_priors
 from extent.results import NationalResult
 
-DIAGNOSED = ["log_rate", "log_mean_rate", "unit_sd", "shared_fraction", "spread_slope", "force_sd", "dispersion",
-             "type_effect", "coef", "force_effect", "national_total"]
+DIAGNOSED = ["log_rate", "log_mean_rate", "unit_sd", "shared_fraction", "spread_slope", "shared_sd", "dispersion",
+             "type_effect", "coef", "unit_offset", "national_total"]
 """Quantities whose R-hat and ESS decide convergence, the reported national totals among them."""
 
 
 TARGET_ACCEPT = {False: 0.99, True: 0.8}
 """NUTS target acceptance by parameterisation (non-centred, centred) when the sampler settings leave it open.
 
-Non-centred fits are the few-force ones, whose curved posterior needs small steps. Centred fits of many
-forces have no divergences at PyMC's default 0.8 (sizes M and L, ``docs/performance.md``); at size M 0.99
+Non-centred fits are the few-unit ones, whose curved posterior needs small steps. Centred fits of many
+units have no divergences at PyMC's default 0.8 (sizes M and L, ``docs/performance.md``); at size M 0.99
 took 3.8x the gradient evaluations of 0.9, and at L 0.9 took 39 leapfrog steps per draw against 31 at 0.8."""
 
-DATA_FIELDS = ("cases", "log_exposure", "force_x", "unit_x", "cell_type", "force_lp", "unit_lp")
+DATA_FIELDS = ("cases", "log_exposure", "searched_x", "unit_x", "cell_type", "searched_lp", "unit_lp")
 """Design arrays that enter the model as ``pm.Data`` (swapped into a cached compiled model)."""
 
 
@@ -60,7 +60,7 @@ def compile_key(design: Design, priors: dict[str, Prior], centered: bool) -> str
 class HierarchicalExtent:
     """National extent per category with credible intervals from the hierarchical model.
 
-    See :mod:`extent.models.hierarchical` for the model and its default priors.
+    See :mod:`extent.models.counts.builder` for the model and its default priors.
 
     Parameters
     ----------
@@ -73,7 +73,7 @@ class HierarchicalExtent:
         Raise :class:`~extent.exceptions.ConvergenceError` instead of warning when the fit is unreliable.
     centered : bool, optional
         Centred unit effects instead of non-centred; chosen from the data when not given
-        (:func:`~extent.models.hierarchical.prefer_centered`: centred for many units with large counts).
+        (:func:`~extent.models.counts.builder.prefer_centered`: centred for many units with large counts).
     log_population : bool
         Centred log population as a covariate (default on: see ``docs/validation.md``), so that a search of
         only large or only small units carries the uncertainty of extrapolating in size.
@@ -98,7 +98,7 @@ class HierarchicalExtent:
         unit_effect: str = "normal",
         spread_by_size: bool = DEFAULT_SPREAD_BY_SIZE,
     ):
-        from extent.models.hierarchical import UNIT_EFFECTS
+        from extent.models.counts.builder import UNIT_EFFECTS
 
         if unit_effect not in UNIT_EFFECTS:
             raise ConfigError(f"unit_effect must be one of {UNIT_EFFECTS}, got {unit_effect!r}")
@@ -136,7 +136,7 @@ class HierarchicalExtent:
         idata.sample_stats.attrs["prediction_time"] = time.perf_counter() - start
         with_totals = az.InferenceData(posterior=idata.posterior.assign(national_total=national),
                                        sample_stats=idata.sample_stats)
-        diagnostics = Diagnostics.from_idata(with_totals, DIAGNOSED, unit_names=("force_effect",))
+        diagnostics = Diagnostics.from_idata(with_totals, DIAGNOSED, unit_names=("unit_offset",))
         diagnostics.check(strict=self.strict, what=f"hierarchical fit of {data.name!r}")
         settings = {
             "priors": {k: v.to_dict() for k, v in self.priors.items()},
@@ -144,7 +144,7 @@ class HierarchicalExtent:
             "centered": centered,
             **self._model_options(),
             "covariates": design.covariates,
-            "diagnosed": {"var_names": DIAGNOSED, "unit_names": ["force_effect"]},  # rechecked on load
+            "diagnosed": {"var_names": DIAGNOSED, "unit_names": ["unit_offset"]},  # rechecked on load
         }
         return NationalResult(
             estimator=self.name, data=data, national=national, idata=idata, diagnostics=diagnostics,
@@ -197,7 +197,7 @@ def warn_extrapolation(data: ExtentData, design: Design) -> None:
     The national estimate then extrapolates: a size or covariate effect the few searched units cannot pin down
     carries most of the interval, and no prior makes that design reliable.
     """
-    searched = data.units.index.isin(design.forces)
+    searched = data.units.index.isin(design.searched_units)
     if searched.all() or not searched.any():
         return
     columns = {"population": np.log(data.units["population"].to_numpy(float))}

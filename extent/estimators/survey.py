@@ -12,16 +12,9 @@ from extent.data import ExtentData
 from extent.data.survey import SurveyData
 from extent.exceptions import ConfigError
 from extent.inference import Diagnostics, SamplerConfig, sample
-from extent.models.nonresponse import (
-    DEFAULT_PRIORS,
-    SENSITIVITY_PARAMETER,
-    build_joint_model,
-    build_survey_model,
-    check_mechanism,
-    compile_key,
-    joint_totals,
-    survey_totals,
-)
+from extent.models.survey.builder import build_joint_model, build_survey_model, compile_key
+from extent.models.survey.mechanisms import DEFAULT_PRIORS, SENSITIVITY_PARAMETER, check_mechanism
+from extent.models.survey.predict import joint_totals, survey_totals
 from extent.priors import Prior, resolve_priors
 from extent.survey_result import Sensitivity, SurveyResult, quantiles
 
@@ -41,7 +34,7 @@ SENSITIVITY_GRID = {
 class SurveyEstimator:
     """National total from a survey with non-response under a named missingness mechanism.
 
-    See :mod:`extent.models.nonresponse` for the models and their default priors.
+    See :mod:`extent.models.survey.builder` for the models and their default priors.
 
     Parameters
     ----------

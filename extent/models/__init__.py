@@ -1,6 +1,11 @@
-"""PyMC model builders: pure functions from data and priors to a ``pm.Model``."""
+"""PyMC model builders: pure functions from data and priors to a ``pm.Model``.
 
-from extent.models.design import Design
-from extent.models.hierarchical import DEFAULT_PRIORS, build_extent_model
+Two families shaped alike, each with its builder and its national prediction: :mod:`.counts` (record-search
+counts) and :mod:`.survey` (survey returns with non-response); shared likelihoods in :mod:`.likelihood`; small
+share, rate and trend models in :mod:`.rates`.
+"""
+
+from extent.models.counts.builder import DEFAULT_PRIORS, build_extent_model
+from extent.models.counts.design import Design
 
 __all__ = ["DEFAULT_PRIORS", "Design", "build_extent_model"]

@@ -3,7 +3,7 @@
 The report publishes only aggregates: 52 forces surveyed, 24 responded, 113 questionnaires returned (para
 3.1.3), responders asked for about ten cases each (Appendix C para 3), and the participation pattern of
 Appendix C Table 1. It publishes no per-force returns, so none of the survey models of
-:mod:`extent.models.nonresponse` can be fitted to it, and nothing here invents per-force figures. This module
+:mod:`extent.models.survey.builder` can be fitted to it, and nothing here invents per-force figures. This module
 computes, without MCMC:
 
 * response-rate models by participation pattern (Beta(1, 1) priors, conjugate posteriors);

@@ -12,7 +12,7 @@ import numpy as np
 from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter
 
 from extent.constants import CI_LEVEL
-from extent.results import ExtentResult
+from extent.results import ExtentResult, unit_noun
 
 NAIVE_OFFSET = 0.28
 """How far below its row the naive figure is drawn, so that it never hides the median."""
@@ -62,7 +62,7 @@ def forest_plot(bayes: ExtentResult, naive: ExtentResult | None = None, *, level
     ax.xaxis.set_minor_formatter(NullFormatter())
     ax.tick_params(axis="x", labelsize=9)
     noun = "cases" if bayes.kind == "survey" else "known cases"
-    ax.set_xlabel(f"{noun} {estimand.replace('_', ' ').replace('unit', 'force')} (log scale)")
+    ax.set_xlabel(f"{noun} {estimand.replace('_', ' ').replace('unit', unit_noun(bayes.data))} (log scale)")
     ax.grid(axis="x", which="major", alpha=0.35)
     ax.grid(axis="x", which="minor", alpha=0.12)
     ax.spines[["top", "right"]].set_visible(False)

@@ -17,8 +17,7 @@ import numpy as np
 import pandas as pd
 from markupsafe import Markup
 
-from extent import __version__
-from extent.constants import CI_LEVEL, ESTIMANDS
+from extent.constants import CI_LEVEL, ESTIMANDS, VERSION
 from extent.disclosure import (
     SECONDARY,
     CountProtection,
@@ -31,11 +30,11 @@ from extent.disclosure import (
 )
 from extent.exceptions import ConfigError, DisclosureWarning, ExtentError
 from extent.files import follow_umask
-from extent.models.hierarchical import __doc__ as MODEL_DOC
+from extent.models.counts.builder import __doc__ as MODEL_DOC
 from extent.reporting.plots import forest_plot
 from extent.reporting.summary import citations, comparison_table, format_number
 from extent.reporting.survey_parts import SURVEY_INTRO, survey_disclosure_paragraphs, survey_model_text, survey_rows
-from extent.results import ESTIMAND_LABELS, ExtentResult
+from extent.results import ExtentResult, estimand_label
 
 INTRO = (
     "The report searched the records of only two or three of the country's forces and scaled the counts up by "
@@ -194,7 +193,7 @@ def _rows(bayes: ExtentResult, naive: ExtentResult, level: float, published: pd.
                 "category": r.category if first else "",
                 "searched": len(sel) if first else "",
                 "cases": protection.total(r.category) if first else "",
-                "estimand": ESTIMAND_LABELS[e].replace("in total", f"total ({bayes.data.years(r.category):g} years)"),
+                "estimand": estimand_label(e, bayes.data).replace("in total", f"total ({bayes.data.years(r.category):g} years)"),
                 "naive": SECONDARY if hide_naive else format_number(r.naive, e),
                 "published": SECONDARY if hide_naive else format_number(getattr(r, "published", float("nan")), e),
                 "estimate": SECONDARY if hide else format_number(r.estimate, e),
@@ -314,7 +313,7 @@ def write_report(
     context = {
         "title": title or bayes.data.name,
         "created_at": bayes.created_at,
-        "version": __version__,
+        "version": VERSION,
         "seed": bayes.settings.get("sampler", {}).get("random_seed"),
         "level_pct": f"{level:.0%}",
         "converged": bayes.converged,

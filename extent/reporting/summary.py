@@ -34,7 +34,7 @@ def comparison_table(bayes: ExtentResult, naive: ExtentResult, level: float = CI
 
 
 def format_number(x: float, estimand: str) -> str:
-    """Numbers as a report writer would print them (one decimal per force per annum)."""
+    """Numbers as a report writer would print them (one decimal per unit per annum)."""
     if x is None or (isinstance(x, float) and np.isnan(x)):
         return "n/a"
     return f"{x:,.1f}" if estimand == "per_unit_per_annum" else f"{x:,.0f}"

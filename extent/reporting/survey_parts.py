@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from extent.constants import CI_LEVEL, ESTIMANDS
 from extent.disclosure import DisclosureRule
-from extent.models.nonresponse import __doc__ as SURVEY_MODEL_DOC
+from extent.models.survey.builder import __doc__ as SURVEY_MODEL_DOC
 from extent.reporting.summary import format_number
 from extent.results import ESTIMAND_LABELS
 

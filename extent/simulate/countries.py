@@ -8,8 +8,8 @@ category over the period, summed over every unit, searched or not).
 
 Generative process (unit ``f``, category ``c``, year ``t`` of ``T``)::
 
-    cases[f, c, t] ~ Poisson(pop[f] / 1e5 * rate[c] * type_ratio[type[f]] * force[f] * cell[f, c] * trend[f, t])
-    force[f]   = exp(force_sd * z[f] - force_sd**2 / 2),  z[f] ~ Normal(0, 1)      (shared, mean one)
+    cases[f, c, t] ~ Poisson(pop[f] / 1e5 * rate[c] * type_ratio[type[f]] * unit[f] * cell[f, c] * trend[f, t])
+    unit[f]    = exp(shared_sd * z[f] - shared_sd**2 / 2),  z[f] ~ Normal(0, 1)      (shared, mean one)
     cell[f, c] ~ Gamma(1 / dispersion**2, rate = 1 / dispersion**2)               (category-specific, mean one)
     trend[f, t] = exp((trend + trend_sd * u[f]) * (t - (T - 1) / 2)),  u[f] ~ Normal(0, 1)
 
@@ -35,9 +35,9 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 import pandas as pd
 
+from extent.constants import RATE_SCALE
 from extent.data import ExtentData
 from extent.exceptions import ConfigError
-from extent.models.design import RATE_SCALE
 from extent.priors import Prior
 
 REFERENCE_TYPE = "shire"
@@ -178,8 +178,8 @@ class Scenario:
     ----------
     rates : dict of str to float
         Population-average cases per 100,000 per year for each category, in the reference (shire) type.
-    force_sd : float
-        SD of the shared log force effect (mean one on the rate scale).
+    shared_sd : float
+        SD of the shared log unit effect (mean one on the rate scale).
     dispersion : float
         Coefficient of variation of the category-specific cell effect (0 = none).
     metropolitan_ratio : float
@@ -192,11 +192,11 @@ class Scenario:
         Unit frame name (see :data:`FRAMES`).
     from_prior : dict or None
         When set, a :class:`Prior` per hyperparameter: each replicate draws ``log_rate`` (median force,
-        per category), ``force_sd``, ``dispersion`` and ``type_effect`` from them (see :meth:`from_prior`).
+        per category), ``shared_sd``, ``dispersion`` and ``type_effect`` from them (see :meth:`from_prior`).
     """
 
     rates: dict[str, float] = field(default_factory=lambda: {"rare": 0.25, "uncommon": 1.0, "common": 4.0})
-    force_sd: float = 0.3
+    shared_sd: float = 0.3
     dispersion: float = 0.2
     metropolitan_ratio: float = 1.3
     years: int = 4
@@ -212,7 +212,7 @@ class Scenario:
             problems.append("rates: give at least one category")
         if any(not r > 0 for r in self.rates.values()):
             problems.append(f"rates must be > 0, got {self.rates}")
-        for k in ("force_sd", "dispersion", "trend_sd"):
+        for k in ("shared_sd", "dispersion", "trend_sd"):
             if getattr(self, k) < 0:
                 problems.append(f"{k} must be >= 0, got {getattr(self, k)!r}")
         if not self.metropolitan_ratio > 0:
@@ -229,9 +229,9 @@ class Scenario:
               frame: str = "uk52") -> Scenario:
         """A scenario whose hyperparameters are drawn from the hierarchical model's priors each replicate.
 
-        ``priors`` overrides :data:`extent.models.hierarchical.DEFAULT_PRIORS` by name, as in the estimator.
+        ``priors`` overrides :data:`extent.models.counts.builder.DEFAULT_PRIORS` by name, as in the estimator.
         """
-        from extent.models.hierarchical import DEFAULT_PRIORS
+        from extent.models.counts.builder import DEFAULT_PRIORS
         from extent.priors import resolve_priors
 
         resolved = resolve_priors(DEFAULT_PRIORS, priors)
@@ -243,7 +243,7 @@ class Scenario:
         return list(self.rates)
 
     def to_dict(self) -> dict:
-        out = {k: getattr(self, k) for k in ("name", "rates", "force_sd", "dispersion", "metropolitan_ratio",
+        out = {k: getattr(self, k) for k in ("name", "rates", "shared_sd", "dispersion", "metropolitan_ratio",
                                              "years", "trend", "trend_sd", "frame")}
         out["from_prior"] = None if self.from_prior is None else {k: v.to_dict() for k, v in self.from_prior.items()}
         return out
@@ -262,7 +262,7 @@ class Truth:
         Finite-population national total of cases per category over the period (every unit).
     log_rate : dict of str to float
         Log cases per 100,000 per year of a median reference-type force (the model's ``log_rate``).
-    force_sd, dispersion, type_effect : float
+    shared_sd, dispersion, type_effect : float
         Hyperparameters in the model's parametrisation (``type_effect`` = log metropolitan/shire ratio).
     cases : pandas.DataFrame
         Cases per unit and category over the period (``unit, category, cases``), every unit.
@@ -272,15 +272,15 @@ class Truth:
 
     national: dict[str, int]
     log_rate: dict[str, float]
-    force_sd: float
+    shared_sd: float
     dispersion: float
     type_effect: float
     cases: pd.DataFrame
     searched: list[str]
 
     def hyperparameters(self) -> dict[str, float]:
-        """Flat record of the scalar hyperparameters, e.g. ``{"force_sd": 0.3, "log_rate[rare]": -1.4}``."""
-        out = {"force_sd": self.force_sd, "dispersion": self.dispersion, "type_effect": self.type_effect}
+        """Flat record of the scalar hyperparameters, e.g. ``{"shared_sd": 0.3, "log_rate[rare]": -1.4}``."""
+        out = {"shared_sd": self.shared_sd, "dispersion": self.dispersion, "type_effect": self.type_effect}
         out.update({f"log_rate[{c}]": v for c, v in self.log_rate.items()})
         return out
 
@@ -353,23 +353,23 @@ def simulate_country(
         log_rate = _draw(p["log_rate"], rng, n_c)
         unit_sd = float(_draw(p["unit_sd"], rng))
         shared = float(_draw(p["shared_fraction"], rng))
-        force_sd = unit_sd * np.sqrt(shared)
+        shared_sd = unit_sd * np.sqrt(shared)
         dispersion = float(np.sqrt(np.expm1(unit_sd**2 * (1 - shared))))
         type_effect = float(_draw(p["type_effect"], rng))
         lp = np.log(units["population"].to_numpy(float))
         lp = lp - lp.mean()
         # the model's size-dependent spread: both components scaled by size_factor(spread_slope, lp)
-        from extent.models.hierarchical import size_factor
+        from extent.models.counts.builder import size_factor
 
         size_scale = size_factor(float(_draw(p["spread_slope"], rng)), lp) if "spread_slope" in p else np.ones(n_u)
-        log_force = force_sd * size_scale * rng.standard_normal(n_u)
+        log_unit = shared_sd * size_scale * rng.standard_normal(n_u)
         if "log_population" in p:  # the model's size effect, on centred log population
-            log_force = log_force + float(_draw(p["log_population"], rng)) * lp
+            log_unit = log_unit + float(_draw(p["log_population"], rng)) * lp
     else:
-        force_sd, dispersion = scenario.force_sd, scenario.dispersion
+        shared_sd, dispersion = scenario.shared_sd, scenario.dispersion
         type_effect = float(np.log(scenario.metropolitan_ratio))
-        log_rate = np.log([scenario.rates[c] for c in categories]) - force_sd**2 / 2
-        log_force = force_sd * rng.standard_normal(n_u)
+        log_rate = np.log([scenario.rates[c] for c in categories]) - shared_sd**2 / 2
+        log_unit = shared_sd * rng.standard_normal(n_u)
         size_scale = np.ones(n_u)
     type_eff = np.where(is_other, type_effect, 0.0)
 
@@ -382,7 +382,7 @@ def simulate_country(
     slope = scenario.trend + scenario.trend_sd * rng.standard_normal(n_u)
     trend = np.exp(slope[:, None] * t[None, :])  # (unit, year)
     pop = units["population"].to_numpy(float)
-    mu = (pop / RATE_SCALE * np.exp(log_force + type_eff))[:, None, None] * np.exp(log_rate)[None, :, None] \
+    mu = (pop / RATE_SCALE * np.exp(log_unit + type_eff))[:, None, None] * np.exp(log_rate)[None, :, None] \
         * cell[:, :, None] * trend[:, None, :]
     counts = rng.poisson(mu).sum(axis=2)  # (unit, category) over the period
 
@@ -405,7 +405,7 @@ def simulate_country(
     truth = Truth(
         national={c: int(counts[:, j].sum()) for j, c in enumerate(categories)},
         log_rate={c: float(v) for c, v in zip(categories, log_rate)},
-        force_sd=float(force_sd),
+        shared_sd=float(shared_sd),
         dispersion=float(dispersion),
         type_effect=type_effect,
         cases=all_cases,

@@ -4,15 +4,15 @@ For an observed cell (unit f, category c)::
 
     cases[f, c] ~ NegativeBinomial(mu[f, c], alpha = 1 / dispersion**2)
     log mu[f, c] = log(exposure[f] * years / scale) + log_rate[c] + type_effect[type[f]]
-                   + x[f] . coef + force_effect[f]
-    force_effect[f] = force_sd * z[f],  z[f] ~ Normal(0, 1)  (or a unit-variance Student-t)
+                   + x[f] . coef + unit_offset[f]
+    unit_offset[f] = shared_sd * z[f],  z[f] ~ Normal(0, 1)  (or a unit-variance Student-t)
 
 This is the unit-level small-area model: a regression-synthetic part (rate, type and covariates) plus a unit
 effect, on the count scale.
 
 * Between-unit heterogeneity has two components. ``unit_sd`` is the total between-unit SD of a category's
   log rate (after type and covariates); a share ``shared_fraction`` of its variance is a unit effect shared by
-  all categories (``force_sd = unit_sd * sqrt(shared_fraction)``), the rest is category-specific: a mean-one
+  all categories (``shared_sd = unit_sd * sqrt(shared_fraction)``), the rest is category-specific: a mean-one
   gamma effect per unit and category with the same log-scale variance,
   ``dispersion = sqrt(exp(unit_sd**2 * (1 - shared_fraction)) - 1)``, which the negative binomial integrates
   out. With one category the split is not identified and does not matter; ``unit_sd`` does.
@@ -20,21 +20,21 @@ effect, on the count scale.
   population, and unit ``f`` has ``sd[f] = min(unit_sd * size_factor(spread_slope, lp[f]), MAX_UNIT_SD)``
   (about ``exp(spread_slope * lp[f])``, bounded within a factor of 3) in both
   components (``lp`` centred log population; the per-cell shape ``alpha`` then varies, so the likelihood's
-  count table is not used). ``force_sd`` and ``dispersion`` are reported at the mean size.
+  count table is not used). ``shared_sd`` and ``dispersion`` are reported at the mean size.
 * The default priors on ``unit_sd``, ``shared_fraction`` and the log-population coefficient are derived from
   hundreds of real tables (:mod:`extent.elicitation`); with two or three searched units they set the width of
   every national interval, so they are a summary of real spreads, not a guess.
 * ``x`` holds log population (centred; on by default) and the user's covariates (numeric standardised, text
-  as indicators), :func:`~extent.models.design.covariate_matrix`; their coefficients are shared by all
+  as indicators), :func:`~extent.models.counts.design.covariate_matrix`; their coefficients are shared by all
   categories.
 * ``log_rate[c]`` is the log rate per 100,000 per year (per unit of exposure per year with another exposure)
   of a typical (median) unit of the reference type at the mean covariates; with normal unit effects the
-  population-average rate is ``log_mean_rate = log_rate + force_sd**2 / 2`` (a deterministic).
+  population-average rate is ``log_mean_rate = log_rate + shared_sd**2 / 2`` (a deterministic).
 * ``type_effect`` (log rate ratio of each unit type to the most common type) is included when units carry a
   ``type`` with two or more levels.
 * a searched unit with ``population_cv`` > 0 has log exposure ``log(nominal) + cv * e`` with
   ``e ~ Normal(0, 1)``; this error enters every one of its cells exactly as its unit effect does, so the two
-  are summed analytically: ``force_effect = sqrt(force_sd**2 + cv**2) * z``. Units that share a
+  are summed analytically: ``unit_offset = sqrt(shared_sd**2 + cv**2) * z``. Units that share a
   ``population_group`` are a split of a combined population known to ``population_group_cv``: their errors are
   modelled explicitly, negatively correlated, so that the combined population is no more uncertain than
   stated (:func:`_population_split_errors`).
@@ -51,7 +51,7 @@ import pytensor.tensor as pt
 from extent.data import ExtentData
 from extent.elicitation import corpus_priors
 from extent.exceptions import ConfigError
-from extent.models.design import DEFAULT_LOG_POPULATION, DEFAULT_SPREAD_BY_SIZE, LOG_POPULATION, Design
+from extent.models.counts.design import DEFAULT_LOG_POPULATION, DEFAULT_SPREAD_BY_SIZE, LOG_POPULATION, Design
 from extent.models.likelihood import negative_binomial_log_mean
 from extent.priors import Prior, resolve_priors
 
@@ -134,26 +134,26 @@ DEFAULT_PRIORS: dict[str, Prior] = default_priors()
 """Default priors of the default model (with log population); see :func:`default_priors`."""
 
 
-CENTERING_MIN_FORCES = 20
-"""Fewest searched forces for centred force effects (with fewer, ``force_sd`` reaches near zero, the funnel)."""
+CENTERING_MIN_UNITS = 20
+"""Fewest searched units for centred unit effects (with fewer, ``shared_sd`` reaches near zero, the funnel)."""
 
 
 def prefer_centered(design: Design) -> bool:
-    """Whether the counts pin the force effects well enough for the centred parameterisation.
+    """Whether the counts pin the unit effects well enough for the centred parameterisation.
 
-    Centred effects sample better when the likelihood of each force effect is narrower than its prior
-    (Betancourt & Girolami, 2015). The likelihood precision of force ``f``'s effect is about
+    Centred effects sample better when the likelihood of each unit effect is narrower than its prior
+    (Betancourt & Girolami, 2015). The likelihood precision of unit ``f``'s effect is about
     ``I_f = sum_c y_fc / (1 + y_fc * 0.5**2)`` (negative binomial at the observed counts with a dispersion of
-    0.5, the prior scale, so as not to overstate it); the prior sd about 0.3 (the ``force_sd`` prior scale).
-    Centred when ``0.3 * sqrt(median I_f) >= 1`` and at least :data:`CENTERING_MIN_FORCES` forces are
-    searched. Measured (``docs/performance.md``): the report (3 forces) and size S (3 forces) sample without
-    divergences only non-centred; size M (500 forces x 10 categories) centred gives 2.9x the bulk ESS in half
+    0.5, the prior scale, so as not to overstate it); the prior sd about 0.3 (the ``shared_sd`` prior scale).
+    Centred when ``0.3 * sqrt(median I_f) >= 1`` and at least :data:`CENTERING_MIN_UNITS` units are
+    searched. Measured (``docs/performance.md``): the report (3 units) and size S (3 units) sample without
+    divergences only non-centred; size M (500 units x 10 categories) centred gives 2.9x the bulk ESS in half
     the time.
     """
-    if len(design.forces) < CENTERING_MIN_FORCES or (design.force_group >= 0).any():
+    if len(design.searched_units) < CENTERING_MIN_UNITS or (design.searched_group >= 0).any():
         return False
     y = design.cases.astype(float)
-    information = np.bincount(design.cell_force, weights=y / (1 + y * 0.5**2), minlength=len(design.forces))
+    information = np.bincount(design.cell_unit, weights=y / (1 + y * 0.5**2), minlength=len(design.searched_units))
     return bool(0.3 * np.sqrt(np.median(information)) >= 1.0)
 
 
@@ -191,7 +191,7 @@ def build_extent_model(
     Returns
     -------
     pymc.Model
-        With coords ``category``, ``force`` (searched units), ``cell`` and, where present, ``type`` and
+        With coords ``category``, ``unit`` (searched units), ``cell`` and, where present, ``type`` and
         ``covariate``; observed variable ``cases``.
     """
     if unit_effect not in UNIT_EFFECTS:
@@ -209,43 +209,43 @@ def build_extent_model(
         log_rate = p["log_rate"].create("log_rate", dims="category")
         unit_sd = p["unit_sd"].create("unit_sd")
         shared = p["shared_fraction"].create("shared_fraction")
-        force_sd = pm.Deterministic("force_sd", unit_sd * pt.sqrt(shared))
+        shared_sd = pm.Deterministic("shared_sd", unit_sd * pt.sqrt(shared))
         dispersion = pm.Deterministic("dispersion", pt.sqrt(pt.expm1(unit_sd**2 * (1 - shared))))
-        grouped = d.force_group >= 0
+        grouped = d.searched_group >= 0
         if grouped.any() and centered:
             raise ConfigError("population groups need non-centred unit effects (centered=False)")
         if spread_by_size:
-            force_lp = pm.Data("force_lp", d.force_lp, dims="force")
-            sized_sd = sized_unit_sd(unit_sd, p["spread_slope"].create("spread_slope"), force_lp, pt)
-            force_sd_f = sized_sd * pt.sqrt(shared)
+            searched_lp = pm.Data("searched_lp", d.searched_lp, dims="unit")
+            sized_sd = sized_unit_sd(unit_sd, p["spread_slope"].create("spread_slope"), searched_lp, pt)
+            shared_sd_unit = sized_sd * pt.sqrt(shared)
             # category-specific part per cell (``dispersion`` is its value at the mean size)
-            alpha = 1.0 / pt.expm1(sized_sd[d.cell_force] ** 2 * (1 - shared))
+            alpha = 1.0 / pt.expm1(sized_sd[d.cell_unit] ** 2 * (1 - shared))
         else:
-            force_sd_f = force_sd
+            shared_sd_unit = shared_sd
             alpha = 1.0 / dispersion**2
-        folded_cv = np.where(grouped, 0.0, d.force_cv)  # grouped forces' errors are modelled explicitly below
-        force_scale = pt.sqrt(force_sd_f**2 + folded_cv**2) if folded_cv.any() else force_sd_f
+        folded_cv = np.where(grouped, 0.0, d.searched_cv)  # grouped units' errors are modelled explicitly below
+        unit_scale = pt.sqrt(shared_sd_unit**2 + folded_cv**2) if folded_cv.any() else shared_sd_unit
         if unit_effect == "normal":
-            pm.Deterministic("log_mean_rate", log_rate + force_sd**2 / 2, dims="category")
+            pm.Deterministic("log_mean_rate", log_rate + shared_sd**2 / 2, dims="category")
         if centered and unit_effect == "normal":
-            force_effect = pm.Normal("force_effect", 0.0, force_scale, dims="force")
+            unit_offset = pm.Normal("unit_offset", 0.0, unit_scale, dims="unit")
         else:
             if unit_effect == "normal":
-                force_z = pm.Normal("force_z", 0.0, 1.0, dims="force")
+                unit_z = pm.Normal("unit_z", 0.0, 1.0, dims="unit")
             else:
                 t_scale = np.sqrt((STUDENT_T_NU - 2) / STUDENT_T_NU)
-                force_z = pm.StudentT("force_z", nu=STUDENT_T_NU, mu=0.0, sigma=t_scale, dims="force")
-            base = force_scale * force_z
+                unit_z = pm.StudentT("unit_z", nu=STUDENT_T_NU, mu=0.0, sigma=t_scale, dims="unit")
+            base = unit_scale * unit_z
             if grouped.any():
                 base = base + _population_split_errors(d)
-            force_effect = pm.Deterministic("force_effect", base, dims="force")
+            unit_offset = pm.Deterministic("unit_offset", base, dims="unit")
 
-        unit_eta = force_effect
+        unit_eta = unit_offset
         if d.covariates:
-            x = pm.Data("force_x", d.force_x, dims=("force", "covariate"))
+            x = pm.Data("searched_x", d.searched_x, dims=("unit", "covariate"))
             coef = _coefficients(p, d.covariates)
             unit_eta = unit_eta + pt.dot(x, coef)
-        eta = log_exposure + log_rate[d.cell_category] + unit_eta[d.cell_force]
+        eta = log_exposure + log_rate[d.cell_category] + unit_eta[d.cell_unit]
         if d.types:
             cell_type = pm.Data("cell_type", d.cell_type, dims="cell")  # data: which types were searched varies
             type_effect = p["type_effect"].create("type_effect", dims="type")
@@ -258,20 +258,20 @@ def build_extent_model(
 
 
 def _population_split_errors(d: Design):
-    """Log-population errors of forces whose populations split a roughly known combined total (dims ``force``).
+    """Log-population errors of units whose populations split a roughly known combined total (dims ``unit``).
 
     Force ``f`` of group ``g`` has ``e_f = cv_f u_f - sum_j share_j cv_j u_j + group_cv_g t_g`` with
-    ``u, t ~ Normal(0, 1)``: the split is as uncertain as each force's ``population_cv`` says, but to first
+    ``u, t ~ Normal(0, 1)``: the split is as uncertain as each unit's ``population_cv`` says, but to first
     order ``sum_j share_j e_j = group_cv_g t_g``, so the combined population is only as uncertain as stated.
     """
-    idx = np.flatnonzero(d.force_group >= 0)
-    group = d.force_group[idx]
-    u = d.force_cv[idx] * pm.Normal("population_split_z", 0.0, 1.0, shape=len(idx))
+    idx = np.flatnonzero(d.searched_group >= 0)
+    group = d.searched_group[idx]
+    u = d.searched_cv[idx] * pm.Normal("population_split_z", 0.0, 1.0, shape=len(idx))
     total_z = pm.Normal("population_total_z", 0.0, 1.0, shape=len(d.group_cv))
-    weighted = pt.inc_subtensor(pt.zeros(len(d.group_cv))[group], d.force_share[idx] * u)
+    weighted = pt.inc_subtensor(pt.zeros(len(d.group_cv))[group], d.searched_share[idx] * u)
     errors = u - weighted[group] + d.group_cv[group] * total_z[group]
-    return pm.Deterministic("population_error", pt.set_subtensor(pt.zeros(len(d.forces))[idx], errors),
-                            dims="force")
+    return pm.Deterministic("population_error", pt.set_subtensor(pt.zeros(len(d.searched_units))[idx], errors),
+                            dims="unit")
 
 
 def _coefficients(p: dict[str, Prior], names: list[str]):

@@ -2,8 +2,8 @@
 
 The national estimand for a category is the finite-population total of known cases over every unit: the
 observed counts of searched units plus posterior predictive counts for all other units. A unit searched for
-other categories keeps its posterior force effect; a unit never searched gets a fresh force effect drawn from
-the between-force distribution at its size (shared across its categories within a draw). Each unobserved cell is a
+other categories keeps its posterior unit effect; a unit never searched gets a fresh unit effect drawn from
+the between-unit distribution at its size (shared across its categories within a draw). Each unobserved cell is a
 gamma-Poisson (negative binomial) draw, and the Poisson part is summed over units in one draw per category.
 Draws are processed in blocks of :data:`BLOCK`, so memory is bounded by BLOCK x units x categories, never the
 full draws x units x categories array (at 18,000 units x 10 categories x 4,000 draws that array alone would be
@@ -18,7 +18,7 @@ import xarray as xr
 
 from extent.constants import CATEGORY, CHAIN, DRAW
 from extent.data import ExtentData
-from extent.models.design import Design
+from extent.models.counts.design import Design
 
 BLOCK = 8
 """Draws per random-number stream (and per vectorised step)."""
@@ -32,7 +32,7 @@ def national_totals(
     Parameters
     ----------
     idata : arviz.InferenceData
-        Posterior of :func:`~extent.models.hierarchical.build_extent_model`.
+        Posterior of :func:`~extent.models.counts.builder.build_extent_model`.
     data, design : ExtentData, Design
         The data fitted and its design.
     seed : int
@@ -103,11 +103,11 @@ def _predictive_blocks(idata: az.InferenceData, data: ExtentData, design: Design
 
     log_rate = flat("log_rate", CATEGORY)
     units = data.units
-    # the two variance components at the mean size: shared (force_sd) and category-specific (log-scale variance)
-    force_sd = flat("force_sd")
+    # the two variance components at the mean size: shared (shared_sd) and category-specific (log-scale variance)
+    shared_sd = flat("shared_sd")
     specific_var = np.log1p(flat("dispersion") ** 2)
     spread_slope = flat("spread_slope") if "spread_slope" in post else None
-    force_effect = flat("force_effect", "force")
+    unit_offset = flat("unit_offset", "unit")
     type_effect = (np.concatenate([flat("type_effect", "type"), np.zeros((n_samples, 1))], axis=1) if design.types
                    else np.zeros((n_samples, 1)))
 
@@ -124,7 +124,7 @@ def _predictive_blocks(idata: az.InferenceData, data: ExtentData, design: Design
         coef = None
     cv = units["population_cv"].to_numpy(float)
 
-    searched_pos = {f: i for i, f in enumerate(design.forces)}
+    searched_pos = {f: i for i, f in enumerate(design.searched_units)}
     is_searched = np.array([u in searched_pos for u in units.index])
     s_rows = np.array([searched_pos[u] for u in units.index[is_searched]], dtype=int)
     # observed[c, unit] marks cells that are in the counts table
@@ -139,12 +139,12 @@ def _predictive_blocks(idata: az.InferenceData, data: ExtentData, design: Design
         s = slice(b0, min(b0 + BLOCK, n_samples))
         m = s.stop - s.start
         rng = np.random.default_rng([seed, b0 // BLOCK])
-        # log rate contribution of each unit (block x units): force effect + type + population error
+        # log rate contribution of each unit (block x units): unit effect + type + population error
         unit_eff = np.empty((m, len(units)))
-        unit_eff[:, is_searched] = force_effect[s][:, s_rows]
-        scale = _size_scale(force_sd[s], specific_var[s], None if spread_slope is None else spread_slope[s],
+        unit_eff[:, is_searched] = unit_offset[s][:, s_rows]
+        scale = _size_scale(shared_sd[s], specific_var[s], None if spread_slope is None else spread_slope[s],
                             design.unit_lp)
-        unit_eff[:, never] = (force_sd[s] * scale[:, never]) * _standard_effects(rng, unit_effect, (m, n_never))
+        unit_eff[:, never] = (shared_sd[s] * scale[:, never]) * _standard_effects(rng, unit_effect, (m, n_never))
         if (never_cv > 0).any():
             unit_eff[:, never] += rng.standard_normal((m, n_never)) * never_cv
         unit_eff += type_effect[s][:, unit_type] + log_exposure
@@ -159,21 +159,21 @@ def _predictive_blocks(idata: az.InferenceData, data: ExtentData, design: Design
         yield s, rng, lam
 
 
-def _size_scale(force_sd, specific_var, spread_slope, unit_lp) -> np.ndarray:
-    """Factor on each unit's spread (draws x units): :func:`~extent.models.hierarchical.size_factor`, the total SD
+def _size_scale(shared_sd, specific_var, spread_slope, unit_lp) -> np.ndarray:
+    """Factor on each unit's spread (draws x units): :func:`~extent.models.counts.builder.size_factor`, the total SD
     capped as in the model."""
     if spread_slope is None:
-        return np.ones((len(force_sd), len(unit_lp)))
-    from extent.models.hierarchical import MAX_UNIT_SD, size_factor
+        return np.ones((len(shared_sd), len(unit_lp)))
+    from extent.models.counts.builder import MAX_UNIT_SD, size_factor
 
-    total_sd = np.sqrt(force_sd**2 + specific_var)
+    total_sd = np.sqrt(shared_sd**2 + specific_var)
     return np.minimum(size_factor(spread_slope, unit_lp[None, :]), MAX_UNIT_SD / np.maximum(total_sd, 1e-300))
 
 
 def _standard_effects(rng: np.random.Generator, unit_effect: str, shape: tuple[int, int]) -> np.ndarray:
     """Unit-variance draws of a fresh unit effect."""
     if unit_effect == "student_t":
-        from extent.models.hierarchical import STUDENT_T_NU
+        from extent.models.counts.builder import STUDENT_T_NU
 
         return rng.standard_t(STUDENT_T_NU, size=shape) * np.sqrt((STUDENT_T_NU - 2) / STUDENT_T_NU)
     return rng.standard_normal(shape)

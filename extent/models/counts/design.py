@@ -1,7 +1,7 @@
 """Index arrays that map an :class:`~extent.data.ExtentData` onto model coordinates.
 
 Shared by the model builder (likelihood over observed cells) and the national prediction (all other cells),
-so both agree on which force, category and type every number belongs to.
+so both agree on which unit, category and type every number belongs to.
 """
 
 from __future__ import annotations
@@ -11,12 +11,9 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from extent.constants import RATE_SCALE
 from extent.data import ExtentData
 from extent.models.likelihood import use_count_table
-
-RATE_SCALE = 1e5
-"""Rates are modelled per 100,000 population per year, which keeps ``log_rate`` near zero for rare crimes.
-With another exposure (``ExtentData.exposure``) rates are per unit of that exposure per year."""
 
 LOG_POPULATION = "log_population"
 """Name of the built-in covariate: log population, centred at its mean over all units."""
@@ -60,17 +57,18 @@ def covariate_matrix(data: ExtentData, log_population: bool) -> tuple[list[str],
 class Design:
     """Long-format design: one row per observed (unit, category) cell.
 
-    ``force`` coordinates are the searched units only (units with at least one count); units never searched
+    ``unit`` coordinates are the searched units only (units with at least one count); units never searched
     enter only through the national prediction.
     """
 
     categories: list[str]
-    forces: list[str]
+    searched_units: list[str]
+    """The searched units: coordinates of the ``unit`` dim."""
     types: list[str]
     """Non-reference type levels (one ``type_effect`` each); empty when the units carry no type."""
     reference_type: str | None
 
-    cell_force: np.ndarray
+    cell_unit: np.ndarray
     cell_category: np.ndarray
     cell_type: np.ndarray
     """Index into ``types`` or -1 for the reference level."""
@@ -78,32 +76,32 @@ class Design:
     log_exposure: np.ndarray
     """log(exposure x years / rate_scale) with the nominal exposure (log(records / rate_scale) when the records
     are the exposure)."""
-    force_cv: np.ndarray
-    """``population_cv`` of each searched force (0 = population known exactly)."""
-    force_group: np.ndarray
-    """Population group of each searched force (index into ``group_cv``; -1 for none)."""
-    force_share: np.ndarray
-    """Nominal share of each grouped force in its group's combined population (0 where ungrouped)."""
+    searched_cv: np.ndarray
+    """``population_cv`` of each searched unit (0 = population known exactly)."""
+    searched_group: np.ndarray
+    """Population group of each searched unit (index into ``group_cv``; -1 for none)."""
+    searched_share: np.ndarray
+    """Nominal share of each grouped unit in its group's combined population (0 where ungrouped)."""
     group_cv: np.ndarray
     """Relative uncertainty of each population group's combined population."""
     covariates: list[str]
     """Covariate names (coords ``covariate``), :func:`covariate_matrix`."""
     unit_x: np.ndarray
     """Covariate values of every unit (units-table order x covariates)."""
-    force_x: np.ndarray
-    """Covariate values of the searched forces (``force`` order)."""
+    searched_x: np.ndarray
+    """Covariate values of the searched units (``unit`` order)."""
     rate_scale: float
     """Exposure per rate unit: :data:`RATE_SCALE` for population, 1 for another exposure."""
     unit_lp: np.ndarray
     """Log population of every unit, centred at its mean over all units (the size the spread depends on)."""
-    force_lp: np.ndarray
-    """:attr:`unit_lp` of the searched forces (``force`` order)."""
+    searched_lp: np.ndarray
+    """:attr:`unit_lp` of the searched units (``unit`` order)."""
 
     @classmethod
     def from_data(cls, data: ExtentData, *, log_population: bool = DEFAULT_LOG_POPULATION) -> Design:
         units, counts = data.units, data.counts
         categories = data.categories
-        forces = data.searched_units
+        searched = data.searched_units
         if data.has_types:
             freq = units["type"].value_counts()
             reference = str(freq.index[0])
@@ -112,42 +110,42 @@ class Design:
             reference, types = None, []
         type_index = {t: i for i, t in enumerate(types)}
 
-        f_idx = {f: i for i, f in enumerate(forces)}
+        f_idx = {f: i for i, f in enumerate(searched)}
         c_idx = {c: i for i, c in enumerate(categories)}
         exposure = data.exposure_values.loc[counts["unit"]].to_numpy(float) * counts["years"].to_numpy(float)
         if data.records_exposure:  # records already cover the searched period
             exposure = counts["records"].to_numpy(float)
         rate_scale = RATE_SCALE if data.exposure is None else 1.0
         names, unit_x = covariate_matrix(data, log_population)
-        force_rows = units.index.get_indexer(forces)
+        searched_rows = units.index.get_indexer(searched)
         cell_type = (
             units.loc[counts["unit"], "type"].map(lambda t: type_index.get(t, -1)).to_numpy(int)
             if types
             else np.full(len(counts), -1)
         )
-        force_group, force_share, group_cv = _population_groups(units, forces)
+        searched_group, searched_share, group_cv = _population_groups(units, searched)
         lp = np.log(units["population"].to_numpy(float))
         unit_lp = lp - lp.mean()
         return cls(
             categories=categories,
-            forces=forces,
+            searched_units=searched,
             types=types,
             reference_type=reference,
-            cell_force=counts["unit"].map(f_idx).to_numpy(int),
+            cell_unit=counts["unit"].map(f_idx).to_numpy(int),
             cell_category=counts["category"].map(c_idx).to_numpy(int),
             cell_type=cell_type,
             cases=counts["cases"].to_numpy(np.int64),
             log_exposure=np.log(exposure / rate_scale),
-            force_cv=units.loc[forces, "population_cv"].to_numpy(float),
-            force_group=force_group,
-            force_share=force_share,
+            searched_cv=units.loc[searched, "population_cv"].to_numpy(float),
+            searched_group=searched_group,
+            searched_share=searched_share,
             group_cv=group_cv,
             covariates=names,
             unit_x=unit_x,
-            force_x=unit_x[force_rows],
+            searched_x=unit_x[searched_rows],
             rate_scale=rate_scale,
             unit_lp=unit_lp,
-            force_lp=unit_lp[force_rows],
+            searched_lp=unit_lp[searched_rows],
         )
 
     @property
@@ -157,7 +155,7 @@ class Design:
 
     @property
     def coords(self) -> dict[str, list[str]]:
-        coords = {"category": self.categories, "force": self.forces, "cell": list(range(len(self.cases)))}
+        coords = {"category": self.categories, "unit": self.searched_units, "cell": list(range(len(self.cases)))}
         if self.types:
             coords["type"] = self.types
         if self.covariates:
@@ -166,20 +164,20 @@ class Design:
 
     def structure_key(self) -> tuple:
         """What a compiled model depends on apart from data values (for caching)."""
-        return (len(self.categories), len(self.forces), len(self.types), bool(self.force_cv.any()), len(self.cases),
-                self.count_table, tuple(self.covariates))
+        return (len(self.categories), len(self.searched_units), len(self.types), bool(self.searched_cv.any()),
+                len(self.cases), self.count_table, tuple(self.covariates))
 
 
-def _population_groups(units: pd.DataFrame, forces: list[str]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Group index and nominal share of each searched force, and each group's combined-population CV."""
-    n = len(forces)
+def _population_groups(units: pd.DataFrame, searched: list[str]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Group index and nominal share of each searched unit, and each group's combined-population CV."""
+    n = len(searched)
     if "population_group" not in units:
         return np.full(n, -1), np.zeros(n), np.zeros(0)
-    labels = units.loc[forces, "population_group"]
+    labels = units.loc[searched, "population_group"]
     labels = labels.where(labels.notna() & (labels.astype(str) != ""))
     groups = list(dict.fromkeys(labels.dropna()))
     index = labels.map({g: i for i, g in enumerate(groups)}).fillna(-1).to_numpy(int)
-    pop = units.loc[forces, "population"].to_numpy(float)
+    pop = units.loc[searched, "population"].to_numpy(float)
     totals = np.bincount(index[index >= 0], weights=pop[index >= 0], minlength=len(groups))
     share = np.where(index >= 0, pop / np.where(index >= 0, totals[np.maximum(index, 0)], 1.0), 0.0)
     cv = np.array([float(units.loc[labels[labels == g].index[0], "population_group_cv"]) for g in groups])
