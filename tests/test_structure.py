@@ -96,3 +96,13 @@ def test_allowed_imports_pass(tmp_path):
     (root / "calibrate").mkdir()
     (root / "calibrate" / "c.py").write_text("from extent.estimators import NaiveScaling\nimport extent.simulate\n")
     assert upward_imports(root) == []
+
+
+def test_the_test_tree_mirrors_the_package():
+    """Tests of a subpackage live in the folder of the same name; tests of top-level modules at the root."""
+    tests = Path(__file__).resolve().parent
+    folders = {p.name for p in tests.iterdir() if p.is_dir() and not p.name.startswith((".", "_"))}
+    subpackages = {p.name for p in PACKAGE.iterdir() if (p / "__init__.py").exists()}
+    assert folders and folders <= subpackages, folders - subpackages
+    for folder in folders:
+        assert list((tests / folder).glob("test_*.py")), folder  # no empty mirror folders
