@@ -55,11 +55,7 @@ def forest_plot(bayes: ExtentResult, naive: ExtentResult | None = None, *, level
     labels = [bayes.subject(c) + (" (withheld)" if c in withheld else "") for c in cats]
     ax.set_yticks(y, labels, fontsize=10)
     ax.set_ylim(-0.7, len(cats) - 0.4)
-    ax.set_xscale("log")
-    lo, hi = ax.get_xlim()
-    ax.xaxis.set_major_locator(LogLocator(base=10, subs=(1, 2, 5) if hi / lo >= 10 else np.arange(1, 10)))
-    ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: _number(v)))
-    ax.xaxis.set_minor_formatter(NullFormatter())
+    _plain_log_axis(ax)
     ax.tick_params(axis="x", labelsize=9)
     noun = "cases" if bayes.kind == "survey" else "known cases"
     ax.set_xlabel(f"{noun} {estimand.replace('_', ' ').replace('unit', unit_noun(bayes.data))} (log scale)")
@@ -71,6 +67,15 @@ def forest_plot(bayes: ExtentResult, naive: ExtentResult | None = None, *, level
                fontsize=9, frameon=False, handlelength=1.6, columnspacing=1.4)
     fig.tight_layout(rect=(0, 0, 1, top))
     return fig
+
+
+def _plain_log_axis(ax) -> None:
+    """A log x axis labelled in plain numbers: 10, 20, 50, 100, ... (every digit over a narrow range)."""
+    ax.set_xscale("log")
+    lo, hi = ax.get_xlim()
+    ax.xaxis.set_major_locator(LogLocator(base=10, subs=(1, 2, 5) if hi / lo >= 10 else np.arange(1, 10)))
+    ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: _number(v)))
+    ax.xaxis.set_minor_formatter(NullFormatter())
 
 
 def _number(v: float) -> str:
@@ -92,11 +97,7 @@ def sensitivity_plot(table, withheld: Collection[str] = ()):
         ax.plot(rows[f"{prefix}estimate"], y + dy, "o", ms=6, mfc="white", mec=colour, mew=2, zorder=3)
     ax.set_yticks(y, [c.replace("_", " ") for c in rows["category"]], fontsize=10)
     ax.set_ylim(-0.7, len(rows) - 0.3)
-    ax.set_xscale("log")
-    lo, hi = ax.get_xlim()
-    ax.xaxis.set_major_locator(LogLocator(base=10, subs=(1, 2, 5) if hi / lo >= 10 else np.arange(1, 10)))
-    ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: _number(v)))
-    ax.xaxis.set_minor_formatter(NullFormatter())
+    _plain_log_axis(ax)
     level = float(rows["level"].iloc[0]) if len(rows) else CI_LEVEL
     ax.set_xlabel(f"per annum: median and {level:.0%} interval (log scale)")
     ax.grid(axis="x", which="major", alpha=0.35)
