@@ -1,5 +1,7 @@
 """The public API: everything in ``extent.__all__`` exists and nothing else is advertised."""
 
+import pytest
+
 import extent
 
 
@@ -18,3 +20,22 @@ def test_api_names():
         "read_survey_data",
     }
     assert extent.__version__ == "0.1.0"
+
+
+def test_import_extent_loads_no_heavy_dependency():
+    """``import extent`` is cheap: PyMC, ArviZ, Matplotlib, Dask and SciPy's signal load only with a name that
+    needs them (in a fresh interpreter, so that other tests' imports do not count)."""
+    import subprocess
+    import sys
+
+    code = ("import sys, extent; heavy = ('pymc', 'arviz', 'matplotlib', 'dask', 'distributed', 'scipy.signal'); "
+            "print(','.join(m for m in heavy if m in sys.modules)); extent.NaiveScaling; "
+            "print('pymc' in sys.modules)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.split("\n")
+    assert out[0] == ""  # nothing heavy after the import alone
+    assert out[1] == "True"  # the estimators load PyMC when first touched
+
+
+def test_an_unknown_name_is_an_attribute_error():
+    with pytest.raises(AttributeError, match="no attribute 'Nope'"):
+        extent.Nope  # noqa: B018
