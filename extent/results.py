@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -327,7 +328,7 @@ class NationalResult:
         return forest_plot(self, level=level, estimand=estimand, ax=ax)
 
     # -- persistence --------------------------------------------------------------------------------------
-    def to_netcdf(self, path: str | Path, *, keep_counts: bool = False) -> Path:
+    def to_netcdf(self, path: str | Path, *, keep_counts: bool = False, model_checks: bool = False) -> Path:
         """Save draws, posterior, data and settings to one netCDF file (written atomically).
 
         Parameters
@@ -338,7 +339,17 @@ class NationalResult:
             :data:`~extent.result_files.DATA_GROUPS`). By default they are withheld (disclosure control,
             :mod:`extent.disclosure`): the file keeps the units, the searched cells (who responded) and everything
             needed to read the estimates, and loads with missing counts, which cannot be refitted.
+        model_checks : bool
+            Also store the ``log_likelihood`` and ``posterior_predictive`` groups of
+            :func:`extent.model_checks`, so that ``az.loo`` and ``az.plot_ppc`` work on the file itself (a
+            hierarchical fit; needs ``keep_counts``, since both give the counts back).
         """
+        if model_checks:
+            if not keep_counts:
+                raise ConfigError("model_checks=True stores per-cell functions of the counts: it needs keep_counts=True")
+            from extent.checking import model_checks as checks
+
+            return save_result(dataclasses.replace(self, idata=checks(self)), path, keep_counts=True)
         return save_result(self, path, keep_counts=keep_counts)
 
     @classmethod

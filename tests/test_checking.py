@@ -108,3 +108,18 @@ def test_a_saved_fit_opens_in_arviz_alone(fit, tmp_path):
     assert float(national.sel(category="internet_cai").median()) == pytest.approx(
         fit.interval("internet_cai", "total").estimate)
     assert "unit_sd_log__" in fit.idata.posterior  # only the file leaves the sampler's internals out
+
+
+@pytest.mark.sampling
+def test_a_saved_fit_with_its_model_checks_opens_in_arviz_alone(fit, tmp_path):
+    path = fit.to_netcdf(tmp_path / "fit.nc", keep_counts=True, model_checks=True)
+    idata = az.from_netcdf(str(path))
+    assert {"posterior", "log_likelihood", "posterior_predictive", "observed_data"} <= set(idata.groups())
+    loo = az.loo(idata)
+    assert np.isfinite(loo.elpd_loo) and loo.n_data_points == len(fit.data.counts)
+    assert not [v for v in az.summary(idata, kind="stats").index if "_log__" in v or "_logodds__" in v]
+    again = extent.ExtentResult.from_netcdf(path)  # still our file: checksum and diagnostics recheck pass
+    assert again.interval(fit.categories[0]).estimate == pytest.approx(fit.interval(fit.categories[0]).estimate)
+    with pytest.raises(ConfigError, match="needs keep_counts=True"):
+        fit.to_netcdf(tmp_path / "no.nc", model_checks=True)
+    assert not (tmp_path / "no.nc").exists()

@@ -116,7 +116,8 @@ def estimate(
         if refusal:
             warnings.warn(f"disclosure: {refusal}", DisclosureWarning, stacklevel=1)
         else:
-            bayes.to_netcdf(fit_out, keep_counts=keep_raw_counts)
+            # with the counts kept, the file also carries the model checks (az.loo, az.plot_ppc on the file)
+            bayes.to_netcdf(fit_out, keep_counts=keep_raw_counts, model_checks=keep_raw_counts)
             say.print(f"Wrote {fit_out}" + ("" if keep_raw_counts else " (per-unit counts withheld)"))
     print_citations(say, citations(bayes, level, force=cite_unconverged,
                                        hidden=withheld.get(bayes.estimator, ()), rule=rule),
