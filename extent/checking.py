@@ -80,6 +80,7 @@ def model_checks(result: ExtentResult, *, seed: int | None = None) -> az.Inferen
 def _estimator(result: ExtentResult, **changes):
     """The estimator that made ``result`` (its priors, parameterisation and model options), with ``changes``."""
     from extent.estimators import HierarchicalExtent
+    from extent.inference import SamplerConfig
 
     if result.estimator != HierarchicalExtent.name or result.idata is None:
         raise ConfigError(f"model checks need a hierarchical fit with a posterior, not {result.estimator!r}")
@@ -87,8 +88,6 @@ def _estimator(result: ExtentResult, **changes):
         raise ConfigError("model checks need the observed counts, which this fit withholds (disclosure control): "
                           "check the fit before saving it, or save it with keep_counts=True")
     s = result.settings
-    from extent.inference import SamplerConfig
-
     options = {"priors": s["priors"], "sampler": SamplerConfig(**s["sampler"]), "centered": s["centered"],
                "log_population": s["log_population"],
                "unit_effect": s["unit_effect"], "spread_by_size": s["spread_by_size"], **changes}
@@ -138,7 +137,7 @@ def compare_variants(result: ExtentResult, *, variants: dict | None = None, esti
     better is evidence about the model's form (where the spread sits, whether size matters), not a guarantee
     about the total: read it beside the national intervals, which show how much the choice moves the figure.
     """
-    estimator = _estimator(result)
+    _estimator(result)  # a hierarchical fit with its counts, before any refit
     chosen = dict(VARIANTS if variants is None else variants)
     if variants is None:
         if len(result.categories) < 2:  # shared and category-specific spread are one model with one category
@@ -155,7 +154,7 @@ def compare_variants(result: ExtentResult, *, variants: dict | None = None, esti
             data = dataclasses.replace(data, covariates=())
         if "priors" in change:
             change["priors"] = {**result.settings["priors"], **change["priors"]}
-        fits[name] = _estimator(result, **change).fit(data) if change else estimator.fit(data)
+        fits[name] = _estimator(result, **change).fit(data)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", UserWarning)  # arviz: pointwise LOO warnings are in its table's column
         loo = az.compare({name: model_checks(fit) for name, fit in fits.items()}, ic="loo")

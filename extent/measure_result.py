@@ -164,12 +164,10 @@ class MeasureResult:
                     f"would be {format_measure(iv.estimate, iv.scale)} ({level:.0%} range "
                     f"{format_measure(iv.lower, iv.scale)} to {format_measure(iv.upper, iv.scale)}), a range set by "
                     "that assumption, not by data")
-            if not self.converged:
-                text += " [WARNING: fit not converged; do not cite]"
-            return text + "."
-        text = (f"{quantity.replace('_', ' ')} ({self.measure}): {format_measure(iv.estimate, iv.scale)} "
-                f"({level:.0%} credible interval {format_measure(iv.lower, iv.scale)} to "
-                f"{format_measure(iv.upper, iv.scale)})")
+        else:
+            text = (f"{quantity.replace('_', ' ')} ({self.measure}): {format_measure(iv.estimate, iv.scale)} "
+                    f"({level:.0%} credible interval {format_measure(iv.lower, iv.scale)} to "
+                    f"{format_measure(iv.upper, iv.scale)})")
         if not self.converged:
             text += " [WARNING: fit not converged; do not cite]"
         return text + "."

@@ -31,12 +31,23 @@ def _rich(result: MeasureResult, level: float, title: str) -> Table:
     return table
 
 
-def _finish(show: Output, result: MeasureResult, level: float, out: Path | None, title: str) -> None:
-    show.table(result.table(level), _rich(result, level, title), as_csv=for_csv)
+def _finish(show: Output, result: MeasureResult, level: float, out: Path | None, title: str,
+            scenario: MeasureResult | None = None) -> None:
+    """Print (and with ``out`` write) ``result``'s table; a ``scenario``'s rows follow it, labelled as one."""
+    table = result.table(level)
+    if scenario is not None:
+        table = pd.concat([table, scenario.table(level)], ignore_index=True)
+    show.table(table, _rich(result, level, title), as_csv=for_csv)
+    if scenario is not None:
+        if show.format == "table":
+            show.messages.print(_rich(scenario, level, "SCENARIO, not an estimate: all cases if the stated detection "
+                                                       "rate held"))
+        show.messages.print(f"Assumption: {scenario.settings['scenario']}. Every scenario figure follows from it; "
+                            "do not cite it as an estimate.")
     if result.diagnostics is not None:
         show.messages.print(f"Diagnostics: {result.diagnostics}")
     if out is not None:
-        write_csv(for_csv(result.table(level)), out)
+        write_csv(for_csv(table), out)
         show.messages.print(f"Wrote {out}")
 
 
@@ -118,18 +129,5 @@ def trend(
     frame = read_csv(series)
     show.messages.print("Sampling the trend model...")
     result = estimator.fit(frame, source=str(series))  # the sampler shows its own progress on stderr
-    if detection is None:
-        _finish(show, result, level, out, f"Trend: {series.name}")
-        return
-    scenario = detection_scenario(result, detection, seed=seed)
-    both = pd.concat([result.table(level), scenario.table(level)], ignore_index=True)
-    show.table(both, _rich(result, level, f"Trend: {series.name}"), as_csv=for_csv)
-    if show.format == "table":
-        show.messages.print(_rich(scenario, level, "SCENARIO, not an estimate: all cases if the stated detection rate held"))
-    show.messages.print(f"Assumption: {detection}. Every scenario figure follows from it; do not cite it as an "
-                        "estimate.")
-    if result.diagnostics is not None:
-        show.messages.print(f"Diagnostics: {result.diagnostics}")
-    if out is not None:
-        write_csv(for_csv(both), out)
-        show.messages.print(f"Wrote {out}")
+    scenario = detection_scenario(result, detection, seed=seed) if detection is not None else None
+    _finish(show, result, level, out, f"Trend: {series.name}", scenario)
