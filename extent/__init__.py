@@ -6,9 +6,9 @@ import PyMC, ArviZ or Matplotlib until a name that needs them is touched.
 
 from __future__ import annotations
 
-import importlib
 from typing import TYPE_CHECKING
 
+from extent._lazy import lazy_exports
 from extent.constants import VERSION as __version__
 
 if TYPE_CHECKING:
@@ -93,14 +93,4 @@ __all__ = [
 ]
 
 
-def __getattr__(name: str):
-    module = _EXPORTS.get(name)
-    if module is None:
-        raise AttributeError(f"module 'extent' has no attribute {name!r}")
-    value = getattr(importlib.import_module(module), name)
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted(set(globals()) | set(__all__))
+__getattr__, __dir__ = lazy_exports(__name__, _EXPORTS)

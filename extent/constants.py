@@ -1,4 +1,5 @@
-"""Shared constants: the package version, interval level, dimension names, estimand names, the rate scale."""
+"""Shared constants: the package version, interval level, dimension names, estimand names, the rate scale, the small
+models' draws."""
 
 from importlib.metadata import PackageNotFoundError, version
 
@@ -37,3 +38,9 @@ ESS_MIN = 400
 RATE_SCALE = 1e5
 """Rates are modelled per 100,000 population per year, which keeps ``log_rate`` near zero for rare crimes.
 With another exposure (``ExtentData.exposure``) rates are per unit of that exposure per year."""
+
+SMALL_MODEL_DRAWS = 2000
+"""Draws and tuning steps per chain of the small share, rate and trend models (:mod:`extent.models.rates`) from the
+command line (``extent report``'s claims, ``extent trend``, ``extent proportion --pooled``): at 1,000 the lognormal
+trend of Table 13's gigabytes and the pooled CEU shares had R-hat up to 1.02; sampling them is cheap, compiling
+dominates."""

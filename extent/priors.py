@@ -11,8 +11,6 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
-import pymc as pm
-
 from extent.exceptions import PriorConfigError
 
 
@@ -29,6 +27,8 @@ class Prior:
 
     def create(self, name: str, **kwargs: Any):
         """Create the random variable ``name`` inside the current model context."""
+        import pymc as pm
+
         return getattr(pm, self.distribution)(name, **self.params, **kwargs)
 
     def to_dict(self) -> dict:
@@ -46,6 +46,8 @@ class Prior:
 
 def resolve_priors(defaults: dict[str, Prior], overrides: dict[str, Prior | dict] | None) -> dict[str, Prior]:
     """Merge user overrides over the defaults, checking every entry; raise one error listing all problems."""
+    import pymc as pm
+
     priors = dict(defaults)
     problems = []
     for name, spec in (overrides or {}).items():

@@ -7,32 +7,69 @@ of ``docs/survey.md`` in :mod:`.survey_coverage`). On the
 real corpus, :mod:`.validation` searches a few units of complete tables by the designs of :mod:`.search`.
 """
 
-from extent.calibrate.metrics import (
-    accuracy_table,
-    coverage_table,
-    interval_score,
-    wilson_interval,
-)
-from extent.calibrate.runner import StudyResult, local_cluster, run_study
-from extent.calibrate.sbc import rank_of, rank_uniformity
-from extent.calibrate.search import SEARCH_DESIGNS, metropolitan_like, search_units
-from extent.calibrate.study import (
-    ESTIMATORS,
-    LEVELS,
-    STUDY_SAMPLER,
-    ReplicateRecord,
-    Study,
-    SubsampleStudy,
-    run_replicate,
-    run_subsample_replicate,
-)
-from extent.calibrate.survey_study import SurveyStudy, run_survey_replicate
-from extent.calibrate.validation import (
-    ValidationResult,
-    ValidationStudy,
-    run_validation,
-    run_validation_task,
-)
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from extent._lazy import lazy_exports
+
+if TYPE_CHECKING:
+    from extent.calibrate.metrics import (
+        accuracy_table,
+        coverage_table,
+        interval_score,
+        wilson_interval,
+    )
+    from extent.calibrate.runner import StudyResult, local_cluster, run_study
+    from extent.calibrate.sbc import rank_of, rank_uniformity
+    from extent.calibrate.search import SEARCH_DESIGNS, metropolitan_like, search_units
+    from extent.calibrate.study import (
+        ESTIMATORS,
+        LEVELS,
+        STUDY_SAMPLER,
+        ReplicateRecord,
+        Study,
+        SubsampleStudy,
+        run_replicate,
+        run_subsample_replicate,
+    )
+    from extent.calibrate.survey_study import SurveyStudy, run_survey_replicate
+    from extent.calibrate.validation import (
+        ValidationResult,
+        ValidationStudy,
+        run_validation,
+        run_validation_task,
+    )
+
+_EXPORTS = {
+    "ESTIMATORS": "extent.calibrate.study",
+    "LEVELS": "extent.calibrate.study",
+    "ReplicateRecord": "extent.calibrate.study",
+    "SEARCH_DESIGNS": "extent.calibrate.search",
+    "STUDY_SAMPLER": "extent.calibrate.study",
+    "Study": "extent.calibrate.study",
+    "StudyResult": "extent.calibrate.runner",
+    "SubsampleStudy": "extent.calibrate.study",
+    "SurveyStudy": "extent.calibrate.survey_study",
+    "ValidationResult": "extent.calibrate.validation",
+    "ValidationStudy": "extent.calibrate.validation",
+    "accuracy_table": "extent.calibrate.metrics",
+    "coverage_table": "extent.calibrate.metrics",
+    "interval_score": "extent.calibrate.metrics",
+    "local_cluster": "extent.calibrate.runner",
+    "metropolitan_like": "extent.calibrate.search",
+    "rank_of": "extent.calibrate.sbc",
+    "rank_uniformity": "extent.calibrate.sbc",
+    "run_replicate": "extent.calibrate.study",
+    "run_study": "extent.calibrate.runner",
+    "run_subsample_replicate": "extent.calibrate.study",
+    "run_survey_replicate": "extent.calibrate.survey_study",
+    "run_validation": "extent.calibrate.validation",
+    "run_validation_task": "extent.calibrate.validation",
+    "search_units": "extent.calibrate.search",
+    "wilson_interval": "extent.calibrate.metrics",
+}
+"""Where each public name lives; imported when first used."""
 
 __all__ = [
     "ESTIMATORS",
@@ -62,3 +99,5 @@ __all__ = [
     "search_units",
     "wilson_interval",
 ]
+
+__getattr__, __dir__ = lazy_exports(__name__, _EXPORTS)

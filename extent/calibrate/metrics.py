@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
 POOLED = "all"
 """Category label of rows pooled over categories (replicates contribute one row per category, which are
@@ -31,6 +30,8 @@ correlated: treat the pooled interval as approximate)."""
 
 def wilson_interval(k: np.ndarray | int, n: np.ndarray | int, level: float = 0.95) -> tuple[np.ndarray, np.ndarray]:
     """Wilson score interval for a binomial proportion ``k / n``."""
+    from scipy import stats
+
     k, n = np.asarray(k, float), np.asarray(n, float)
     z = stats.norm.ppf((1 + level) / 2)
     with np.errstate(invalid="ignore", divide="ignore"):

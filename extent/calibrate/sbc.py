@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
 N_RANK_DRAWS = 99
 """Thinned posterior draws per rank: ranks take values 0..99 (100 equally likely values)."""
@@ -41,6 +40,8 @@ def rank_uniformity(ranks: pd.DataFrame, *, bins: int = 10) -> pd.DataFrame:
         ``rank / n_draws`` (0.5 expected; below 0.5: the posterior sits above the truth) and the largest
         absolute gap between the ECDF of ``(rank + 0.5) / (n_draws + 1)`` and the uniform CDF.
     """
+    from scipy import stats
+
     rows = []
     for q, g in ranks.groupby("quantity", sort=False):
         L = int(g["n_draws"].iloc[0])

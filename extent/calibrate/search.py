@@ -31,6 +31,9 @@ from extent.exceptions import ConfigError
 
 Design = Callable[[pd.DataFrame, int, np.random.Generator], list[str]]
 
+KS = (2, 3, 5, 10)
+"""Default numbers of searched units of a validation study."""
+
 
 def _check(units: pd.DataFrame, k: int) -> np.ndarray:
     names = units["unit"].to_numpy()

@@ -41,13 +41,11 @@ from importlib import resources
 import numpy as np
 import pandas as pd
 
-from extent.calibrate.search import SEARCH_DESIGNS, search_units
+from extent.calibrate.search import KS, SEARCH_DESIGNS, search_units
 from extent.calibrate.study import LEVELS, ReplicateRecord, _interval_row
 from extent.exceptions import ConfigError, ConvergenceWarning
 from extent.inference import SamplerConfig
 
-KS = (2, 3, 5, 10)
-"""Default numbers of searched units."""
 VALIDATION_DESIGNS = tuple(SEARCH_DESIGNS)
 RESERVED_OPTIONS = ("priors", "sampler")
 PRIOR_OPTIONS = ("log_population", "spread_by_size")

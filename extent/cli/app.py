@@ -101,6 +101,17 @@ def target_accept_option():
                              "[default: the estimator's choice].")
 
 
+def tune_option():
+    return typer.Option(None, "--tune", metavar="INT",
+                        help="Tuning steps per chain [default: the estimator's choice].")
+
+
+def sampling_message(sampler) -> str:
+    """What is about to be sampled, for the messages stream."""
+    tune = "the estimator's choice of" if sampler.tune is None else str(sampler.tune)
+    return f"Sampling the hierarchical model: {sampler.chains} chains x ({tune} tune + {sampler.draws} draws)..."
+
+
 def _version(value: bool) -> None:
     if value:
         console.print(f"extent {importlib.metadata.version('extent')}", highlight=False)

@@ -15,8 +15,10 @@ from extent.cli.app import (
     flag,
     format_option,
     handle_errors,
+    sampling_message,
     strict_option,
     target_accept_option,
+    tune_option,
 )
 from extent.cli.output import (
     check_level,
@@ -28,14 +30,10 @@ from extent.cli.output import (
     print_citations,
 )
 from extent.constants import CI_LEVEL
-from extent.data import read_extent_data
 from extent.disclosure import fit_file_refusal, protect_counts, protect_estimates, warn_design, withheld_figures
-from extent.estimators import HierarchicalExtent, NaiveScaling
 from extent.exceptions import DisclosureWarning
 from extent.files import write_csv
 from extent.inference import SamplerConfig
-from extent.reporting.summary import citations
-from extent.results import unit_noun
 
 
 @app.command(epilog="Example: extent estimate --units units.csv --counts counts.csv --level 0.9 --seed 1 "
@@ -54,7 +52,7 @@ def estimate(
     keep_raw_counts: bool = flag(False, "--keep-raw-counts/--no-keep-raw-counts",
                                  "Store the raw per-unit counts in the --fit-out file (withheld by default)."),
     draws: int = typer.Option(SamplerConfig.draws, "--draws", help="Posterior draws per chain."),
-    tune: int = typer.Option(SamplerConfig.tune, "--tune", help="Tuning steps per chain."),
+    tune: int | None = tune_option(),
     chains: int = typer.Option(SamplerConfig.chains, "--chains", help="Chains."),
     target_accept: float | None = target_accept_option(),
     strict: bool = strict_option(),
@@ -79,6 +77,8 @@ def estimate(
     format_: str = format_option(),
 ) -> None:
     """Estimate the national extent of each category: naive scaling and the hierarchical model."""
+    from extent.data import read_extent_data
+
     show = output(format_)
     say = show.messages
     rule = disclosure_rule(disclosure_threshold, not disclosure_control)
@@ -87,21 +87,23 @@ def estimate(
     check_output_file(out, "--out", inputs=(units, counts))
     check_output_file(fit_out, "--fit-out", inputs=(units, counts, out))
     names = [c.strip() for c in covariates.split(",") if c.strip()]
-    estimator = HierarchicalExtent(sampler=SamplerConfig(random_seed=seed, draws=draws, tune=tune, chains=chains,
-                                                         target_accept=target_accept,
-                                                         progressbar=errors.is_terminal),
-                                   strict=strict, log_population=log_population, unit_effect=unit_effect,
-                                   spread_by_size=spread_by_size)
+    sampler = SamplerConfig(random_seed=seed, draws=draws, tune=tune, chains=chains, target_accept=target_accept,
+                            progressbar=errors.is_terminal)
     data = read_extent_data(units, counts, covariates=names, exposure=exposure, records_exposure=records_exposure,
                             extra_columns="ignore" if ignore_columns else "error")
+    # PyMC (and ArviZ with it) loads only now, after the inputs are checked: a bad file fails in a second
+    from extent.estimators import HierarchicalExtent, NaiveScaling
+    from extent.reporting.summary import citations
+    from extent.results import unit_noun
+
+    estimator = HierarchicalExtent(sampler=sampler, strict=strict, log_population=log_population,
+                                   unit_effect=unit_effect, spread_by_size=spread_by_size)
     if rule is None:
         warnings.warn("disclosure control is OFF: figures that give back small observed counts are published",
                       DisclosureWarning, stacklevel=1)
     warn_design(data.counts, data.n_units, rule)
     naive = NaiveScaling().fit(data)
-    sampler = estimator.sampler
-    say.print(f"Sampling the hierarchical model: {sampler.chains} chains x ({sampler.tune} tune + {sampler.draws} "
-              "draws)...", highlight=False)
+    say.print(sampling_message(sampler), highlight=False)
     bayes = estimator.fit(data)  # nutpie shows its own progress (draws, time left) on stderr
     table = pd.concat([naive.national_extent(level), bayes.national_extent(level)], ignore_index=True)
     withheld = withheld_figures((naive, bayes), protect_counts(data.counts, rule), level)

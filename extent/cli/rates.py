@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pandas as pd
 import typer
@@ -10,18 +11,18 @@ from rich.table import Table
 
 from extent.cli.app import app, errors, flag, format_option, handle_errors
 from extent.cli.output import Output, check_level, check_output_file, output
-from extent.constants import CI_LEVEL
-from extent.data.io import read_csv
-from extent.estimators import BinomialProportion, CountTrend, PooledProportion, RateComparison
+from extent.constants import CI_LEVEL, SMALL_MODEL_DRAWS
 from extent.exceptions import ConfigError
 from extent.files import write_csv
 from extent.inference import SamplerConfig
-from extent.measure_result import MeasureResult, for_csv, format_measure
-from extent.models.rates import SMALL_MODEL_DRAWS
-from extent.scenarios import DetectionRate, detection_scenario
+
+if TYPE_CHECKING:
+    from extent.measure_result import MeasureResult
 
 
 def _rich(result: MeasureResult, level: float, title: str) -> Table:
+    from extent.measure_result import format_measure
+
     table = Table(title=title)
     for col in ("quantity", "observed", "estimate", f"{level:.0%} interval"):
         table.add_column(col, justify="left" if col == "quantity" else "right")
@@ -34,6 +35,8 @@ def _rich(result: MeasureResult, level: float, title: str) -> Table:
 def _finish(show: Output, result: MeasureResult, level: float, out: Path | None, title: str,
             scenario: MeasureResult | None = None) -> None:
     """Print (and with ``out`` write) ``result``'s table; a ``scenario``'s rows follow it, labelled as one."""
+    from extent.measure_result import for_csv
+
     table = result.table(level)
     if scenario is not None:
         table = pd.concat([table, scenario.table(level)], ignore_index=True)
@@ -69,6 +72,9 @@ def proportion(
     format_: str = format_option(),
 ) -> None:
     """Shares with known denominators, with intervals (finite-population corrected with a population column)."""
+    from extent.data.io import read_csv
+    from extent.estimators import BinomialProportion, PooledProportion
+
     show = output(format_)
     check_level(level)
     check_output_file(out, "--out", inputs=(table,))
@@ -90,6 +96,9 @@ def compare(
     format_: str = format_option(),
 ) -> None:
     """Compare two rates: ratio and difference with intervals, and the probability that the first is higher."""
+    from extent.data.io import read_csv
+    from extent.estimators import RateComparison
+
     show = output(format_)
     check_level(level)
     check_output_file(out, "--out", inputs=(table,))
@@ -119,6 +128,10 @@ def trend(
     format_: str = format_option(),
 ) -> None:
     """Annual growth, fitted yearly rates and a projection of a count series with part-year exposure."""
+    from extent.data.io import read_csv
+    from extent.estimators import CountTrend
+    from extent.scenarios import DetectionRate, detection_scenario
+
     show = output(format_)
     check_level(level)
     check_output_file(out, "--out", inputs=(series,))

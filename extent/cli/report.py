@@ -15,8 +15,10 @@ from extent.cli.app import (
     flag,
     format_option,
     handle_errors,
+    sampling_message,
     strict_option,
     target_accept_option,
+    tune_option,
 )
 from extent.cli.output import (
     check_level,
@@ -27,19 +29,10 @@ from extent.cli.output import (
     output,
     print_citations,
 )
-from extent.constants import CI_LEVEL
-from extent.data import read_extent_data
-from extent.datasets import load_report
+from extent.constants import CI_LEVEL, SMALL_MODEL_DRAWS
 from extent.disclosure import protect_counts, withheld_figures
-from extent.estimators import HierarchicalExtent, NaiveScaling
 from extent.exceptions import ConfigError
 from extent.inference import SamplerConfig
-from extent.models.rates import SMALL_MODEL_DRAWS
-from extent.reporting import citations, write_report
-from extent.reporting.claims import claims_sections, evaluate_claims, protect_claims
-from extent.reporting.render import INTRO
-from extent.reporting.sections import model_checks_section, report_sections, sensitivity_section
-from extent.results import unit_noun
 
 
 @app.command(epilog="Example: extent report --out my-report --seed 1 --draws 2000; on your own data: extent report "
@@ -53,7 +46,7 @@ def report(
     level: float = typer.Option(CI_LEVEL, "--level", help="Central credible interval probability."),
     seed: int = typer.Option(SamplerConfig.random_seed, "--seed", help="Random seed (same seed, same numbers)."),
     draws: int = typer.Option(SamplerConfig.draws, "--draws", help="Posterior draws per chain."),
-    tune: int = typer.Option(SamplerConfig.tune, "--tune", help="Tuning steps per chain."),
+    tune: int | None = tune_option(),
     target_accept: float | None = target_accept_option(),
     strict: bool = strict_option(),
     cite_unconverged: bool = cite_option(),
@@ -72,6 +65,15 @@ def report(
 
     Without --units/--counts: the built-in UK study (its five categories, published figures and claims). The
     table on stdout is the report's estimates.csv."""
+    from extent.data import read_extent_data
+    from extent.datasets import load_report
+    from extent.estimators import HierarchicalExtent, NaiveScaling
+    from extent.reporting import citations, write_report
+    from extent.reporting.claims import claims_sections, evaluate_claims, protect_claims
+    from extent.reporting.render import INTRO
+    from extent.reporting.sections import model_checks_section, report_sections, sensitivity_section
+    from extent.results import unit_noun
+
     start = time.perf_counter()
     show = output(format_)
     say = show.messages
@@ -87,9 +89,7 @@ def report(
     data = read_extent_data(units, counts) if dataset is None else dataset.data
     say.print(f"Data: {data!r}")
     naive = NaiveScaling().fit(data)
-    say.print(
-        f"Sampling the hierarchical model: {sampler.chains} chains x ({sampler.tune} tune + {sampler.draws} draws)..."
-    )
+    say.print(sampling_message(sampler), highlight=False)
     estimator = HierarchicalExtent(sampler=sampler, strict=strict)
     bayes = estimator.fit(data)  # nutpie shows its own progress (draws, time left) on stderr
     say.print(f"Diagnostics: {bayes.diagnostics}")
@@ -110,7 +110,7 @@ def report(
         trends: dict = {}
         claims = evaluate_claims(dataset, bayes, level=level, seed=seed,
                                  sampler=SamplerConfig(random_seed=seed, draws=max(draws, SMALL_MODEL_DRAWS),
-                                                       tune=max(tune, SMALL_MODEL_DRAWS)), trends=trends)
+                                                       tune=max(tune or 0, SMALL_MODEL_DRAWS)), trends=trends)
         claims, hidden_claims = protect_claims(claims, data.counts, rule,
                                                protected_totals=[int(dataset.conviction_status["all"].sum())])
         if hidden_claims:

@@ -8,7 +8,7 @@ import pandas as pd
 import typer
 from rich.table import Table
 
-from extent.cli.app import app, cite_option, format_option, handle_errors, strict_option, target_accept_option
+from extent.cli.app import app, cite_option, format_option, handle_errors, strict_option, target_accept_option, tune_option
 from extent.cli.output import (
     check_level,
     check_output_file,
@@ -18,12 +18,10 @@ from extent.cli.output import (
     progress,
 )
 from extent.constants import CI_LEVEL
-from extent.data import read_survey_data
-from extent.estimators.survey import DEFAULT_SAMPLER, SurveyEstimator
 from extent.exceptions import ConfigError
 from extent.files import write_csv
+from extent.inference import SamplerConfig
 from extent.models.survey.mechanisms import MECHANISMS, SENSITIVITY_PARAMETER
-from extent.reporting.summary import withheld_line
 
 
 @app.command(epilog="Example: extent survey --units units.csv --survey survey.csv --mechanism all "
@@ -34,13 +32,13 @@ def survey(
     survey_csv: Path = typer.Option(..., "--survey", help="Survey CSV: unit, responded, returned[, cap, covariates]."),
     mechanism: str = typer.Option("all", "--mechanism", help="mcar, mar, mnar, delta or all."),
     level: float = typer.Option(CI_LEVEL, "--level", help="Central credible interval probability."),
-    seed: int = typer.Option(DEFAULT_SAMPLER.random_seed, "--seed", help="Random seed (same seed, same numbers)."),
+    seed: int = typer.Option(SamplerConfig.random_seed, "--seed", help="Random seed (same seed, same numbers)."),
     out: Path | None = typer.Option(None, "--out", help="Write the tidy estimates CSV here."),
     years: float = typer.Option(1.0, "--years", help="Length in years of the period the survey asked about."),
     cap: int | None = typer.Option(None, "--cap", help="Cap for rows without a cap value (default: none)."),
-    draws: int = typer.Option(DEFAULT_SAMPLER.draws, "--draws", help="Posterior draws per chain."),
-    tune: int = typer.Option(DEFAULT_SAMPLER.tune, "--tune", help="Tuning steps per chain."),
-    chains: int = typer.Option(DEFAULT_SAMPLER.chains, "--chains", help="Chains."),
+    draws: int = typer.Option(SamplerConfig.draws, "--draws", help="Posterior draws per chain."),
+    tune: int | None = tune_option(),
+    chains: int = typer.Option(SamplerConfig.chains, "--chains", help="Chains."),
     target_accept: float | None = target_accept_option(),
     strict: bool = strict_option(),
     cite_unconverged: bool = cite_option(),
@@ -53,6 +51,10 @@ def survey(
     format_: str = format_option(),
 ) -> None:
     """Estimate a national total from a survey whose non-responders may differ from its responders."""
+    from extent.data import read_survey_data
+    from extent.estimators.survey import DEFAULT_SAMPLER, SurveyEstimator
+    from extent.reporting.summary import withheld_line
+
     show = output(format_)
     say = show.messages
     mechanisms = list(MECHANISMS) if mechanism == "all" else [mechanism]
@@ -110,6 +112,8 @@ def _check_threshold(threshold: float | None, sensitive: list[str], sensitivity_
 def _tipping(say, mechanism: str, data, sampler, strict: bool, level: float, threshold: float,
              cite_unconverged: bool) -> pd.DataFrame:
     """Sensitivity grid of one MNAR mechanism with the tipping point of 'fewer than threshold per annum'."""
+    from extent.estimators.survey import SurveyEstimator
+
     with progress() as bar:
         task = bar.add_task(f"{mechanism} sensitivity grid", total=None)
         sens = SurveyEstimator(mechanism=mechanism, sampler=sampler, strict=strict).sensitivity(

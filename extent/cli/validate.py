@@ -8,9 +8,8 @@ from pathlib import Path
 import typer
 from rich.table import Table
 
-from extent.calibrate.search import SEARCH_DESIGNS
-from extent.calibrate.validation import KS, ValidationStudy, run_validation
-from extent.cli.app import app, flag, format_option, handle_errors, target_accept_option
+from extent.calibrate.search import KS, SEARCH_DESIGNS
+from extent.cli.app import app, flag, format_option, handle_errors, target_accept_option, tune_option
 from extent.cli.output import check_target_accept, missing_line, output, progress
 from extent.exceptions import ConfigError, IncompleteStudyError
 from extent.inference import SamplerConfig
@@ -90,7 +89,7 @@ def validate(
     serial: bool = flag(False, "--serial/--no-serial", "Run in this process, without Dask."),
     seed: int = typer.Option(2026, "--seed", help="Root seed (same seed, same study)."),
     draws: int = typer.Option(DEFAULT_SAMPLER.draws, "--draws", help="Posterior draws per chain."),
-    tune: int = typer.Option(DEFAULT_SAMPLER.tune, "--tune", help="Tuning steps per chain."),
+    tune: int | None = tune_option(),
     chains: int = typer.Option(DEFAULT_SAMPLER.chains, "--chains", help="Chains per fit."),
     target_accept: float | None = target_accept_option(),
     lodo: bool = flag(True, "--lodo/--no-lodo",
@@ -103,10 +102,12 @@ def validate(
     format_: str = format_option(),
 ) -> None:
     """Real-data validation: search k units of complete corpus tables, predict the national total, score."""
-    show = output(format_)
-    say = show.messages
+    from extent.calibrate.validation import ValidationStudy, run_validation
     from extent.datasets.corpus import DATASETS
     from extent.simulate.independent import SIMULATED_DATASETS
+
+    show = output(format_)
+    say = show.messages
 
     if workers < 1:
         raise ConfigError(f"--workers must be >= 1, got {workers}")

@@ -102,7 +102,8 @@ class PooledProportion:
             raise ConfigError(f"{source}: partial pooling needs at least two rows (got {len(table)})")
         units = table["unit"].tolist()
         model = build_pooled_binomial(table["successes"].to_numpy(), table["trials"].to_numpy(), units)
-        idata = sample(model, small_model_sampler(self.sampler),
+        sampler = small_model_sampler(self.sampler)
+        idata = sample(model, sampler,
                        var_names=["mu", "sigma", "z", "share", "typical"])
         diag = Diagnostics.from_idata(idata, ["mu", "sigma", "z"], unit_names=("z",))
         diag.check(strict=self.strict, what="pooled proportion fit")
@@ -115,5 +116,5 @@ class PooledProportion:
             observed[r.unit] = r.successes / r.trials
         draws["typical"] = post["typical"].values
         return MeasureResult(self.name, self.measure, draws, dict.fromkeys(draws, "proportion"), observed,
-                             diagnostics=diag, settings={"sampler": self.sampler.to_dict(),
+                             diagnostics=diag, settings={"sampler": sampler.to_dict(),
                                                          "finite_population": "population" in table})

@@ -60,7 +60,8 @@ class CountTrend:
                             family=self.family, reference_year=reference)
         names = ["level", "slope"] + [v for v in ("overdispersion", "log_sd", "unit_sd", "base")
                                       if v in model.named_vars]
-        idata = sample(model, small_model_sampler(self.sampler), var_names=names)
+        sampler = small_model_sampler(self.sampler)
+        idata = sample(model, sampler, var_names=names)
         diag = Diagnostics.from_idata(idata, names)
         diag.check(strict=self.strict, what="trend fit")
         post = idata.posterior
@@ -94,4 +95,4 @@ class CountTrend:
         observed = {f"rate_{y}": float(sums[y]) for y in sums.index if whole[y]}
         return MeasureResult(self.name, self.measure, draws, scales, observed, diagnostics=diag,
                              settings={"family": self.family, "horizon": self.horizon, "reference_year": reference,
-                                       "sampler": self.sampler.to_dict(), "units": units})
+                                       "sampler": sampler.to_dict(), "units": units})

@@ -21,7 +21,7 @@ import arviz as az
 import numpy as np
 import pymc as pm
 
-from extent.inference.config import DEFAULT_TARGET_ACCEPT, SamplerConfig
+from extent.inference.config import SamplerConfig
 
 THREADS_ENV = "EXTENT_SAMPLER_THREADS"
 """Environment variable capping the threads of one nutpie fit (set for each worker of a local Dask cluster)."""
@@ -67,8 +67,7 @@ def sample(
         ``posterior``, ``sample_stats`` and ``observed_data``; sampler settings stamped in the posterior's
         attrs, ``compile_time`` and ``sampling_time`` (seconds) in the sample stats' attrs.
     """
-    if config.target_accept is None:
-        config = config.with_(target_accept=DEFAULT_TARGET_ACCEPT)
+    config = config.resolved()
     start = time.perf_counter()
     with warnings.catch_warnings():
         warnings.filterwarnings("ignore", message=".*BLAS.*")

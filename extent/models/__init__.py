@@ -5,7 +5,23 @@ counts) and :mod:`.survey` (survey returns with non-response); shared likelihood
 share, rate and trend models in :mod:`.rates`.
 """
 
-from extent.models.counts.builder import DEFAULT_PRIORS, build_extent_model
-from extent.models.counts.design import Design
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from extent._lazy import lazy_exports
+
+if TYPE_CHECKING:
+    from extent.models.counts.builder import DEFAULT_PRIORS, build_extent_model
+    from extent.models.counts.design import Design
+
+_EXPORTS = {
+    "DEFAULT_PRIORS": "extent.models.counts.builder",
+    "Design": "extent.models.counts.design",
+    "build_extent_model": "extent.models.counts.builder",
+}
+"""Where each public name lives; imported when first used."""
 
 __all__ = ["DEFAULT_PRIORS", "Design", "build_extent_model"]
+
+__getattr__, __dir__ = lazy_exports(__name__, _EXPORTS)

@@ -78,9 +78,6 @@ the report's fits still had one or two divergences."""
 
 
 def small_model_sampler(config):
-    """``config`` with :data:`SMALL_MODEL_TARGET_ACCEPT` where it leaves the target acceptance open."""
-    return config if config.target_accept is not None else config.with_(target_accept=SMALL_MODEL_TARGET_ACCEPT)
-SMALL_MODEL_DRAWS = 2000
-"""Draws and tuning steps per chain for these models from the command line (``extent report``'s claims, ``extent
-trend``, ``extent proportion --pooled``): at 1,000 the lognormal trend of Table 13's gigabytes and the pooled CEU
-shares had R-hat up to 1.02; sampling them is cheap, compiling dominates."""
+    """``config`` with :data:`SMALL_MODEL_TARGET_ACCEPT` where it leaves the target acceptance open (and the
+    library's default tuning where it leaves that open)."""
+    return config.resolved(target_accept=SMALL_MODEL_TARGET_ACCEPT)

@@ -31,14 +31,17 @@ from __future__ import annotations
 
 import functools
 from dataclasses import dataclass, field, replace
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 
 from extent.constants import RATE_SCALE
-from extent.data import ExtentData
 from extent.exceptions import ConfigError
 from extent.priors import Prior
+
+if TYPE_CHECKING:
+    from extent.data import ExtentData
 
 REFERENCE_TYPE = "shire"
 OTHER_TYPE = "metropolitan"
@@ -393,6 +396,8 @@ def simulate_country(
         for j, c in enumerate(categories)
         for u in searched
     ]
+    from extent.data import ExtentData
+
     data = ExtentData.from_frames(
         units.assign(population_cv=0.0), pd.DataFrame(rows), name=name,
         notes=(f"simulated: scenario {scenario.name!r}, design {design.name!r}",),

@@ -524,3 +524,22 @@ def test_withheld_cells_print_as_c_not_as_rich_markup():
     out.print(estimates_table(pd.DataFrame(rows), title="t"))
     text = out.export_text()
     assert text.count("[c]") == 4  # three cells and the caption's key
+
+
+def test_the_command_loads_no_heavy_dependency_before_a_fit():
+    """``extent --help`` and a bad input file load neither PyMC nor ArviZ (nor Matplotlib, Dask, SciPy's signal):
+    the input checks come first and fail in about a second (a fresh interpreter, so other tests' imports do not
+    count); a fit loads them when it starts."""
+    import subprocess
+    import sys
+
+    code = ("import sys\n"
+            "from typer.testing import CliRunner\n"
+            "from extent.cli.main import app\n"
+            "heavy = ('pymc', 'arviz', 'matplotlib', 'dask', 'distributed', 'scipy.signal', 'pandera')\n"
+            "print(','.join(m for m in heavy if m in sys.modules))\n"
+            "r = CliRunner().invoke(app, ['estimate', '--units', 'no-such-units.csv', '--counts', 'no-such.csv'])\n"
+            "print(r.exit_code, ','.join(m for m in heavy[:4] if m in sys.modules))\n")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.split("\n")
+    assert out[0] == ""
+    assert out[1] == "2 "  # the missing file is an input error (exit 2), found before PyMC loads

@@ -153,3 +153,35 @@ def test_extrapolation_warning_when_only_the_largest_units_are_searched(report):
     with warnings.catch_warnings():
         warnings.simplefilter("error", ExtrapolationWarning)
         warn_extrapolation(mixed, Design.from_data(mixed))
+
+
+class _Sampled(Exception):
+    pass
+
+
+@pytest.mark.parametrize(("centered", "given", "tune", "target_accept"),
+                         [(False, {}, 500, 0.99), (True, {}, 1000, 0.8),
+                          (False, {"tune": 1500, "target_accept": 0.9}, 1500, 0.9)])
+def test_the_estimator_chooses_tuning_and_target_acceptance_left_open(monkeypatch, centered, given, tune,
+                                                                      target_accept):
+    """A non-centred few-unit fit tunes for 500 steps (validated on the corpus), a centred one for 1,000; what the
+    user sets is kept."""
+    import extent.estimators.hierarchical as hierarchical
+    from extent.data import ExtentData
+    from extent.inference.config import DEFAULT_TUNE
+
+    units = pd.DataFrame({"unit": list("abcdef"), "population": [1e5, 2e5, 3e5, 4e5, 5e5, 6e5]})
+    counts = pd.DataFrame({"unit": list("abc") * 2, "category": ["x"] * 3 + ["y"] * 3,
+                           "cases": [5, 9, 14, 2, 3, 7]})
+    data = ExtentData.from_frames(units, counts, name="six units")
+    seen = []
+
+    def capture(model, sampler, **kwargs):
+        seen.append(sampler)
+        raise _Sampled
+
+    monkeypatch.setattr(hierarchical, "sample", capture)
+    assert SamplerConfig().tune is None and DEFAULT_TUNE == 1000
+    with pytest.raises(_Sampled):
+        HierarchicalExtent(sampler=SamplerConfig(**given), centered=centered).fit(data)
+    assert (seen[0].tune, seen[0].target_accept) == (tune, target_accept)
