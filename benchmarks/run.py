@@ -109,6 +109,20 @@ def write_s_csvs(folder: Path):
     return str(u), str(c)
 
 
+def write_survey_csvs(folder: Path):
+    """A SIMULATED survey shaped like the report's NPQS: 52 units, busier units answering less, returns capped at
+    10 over four years (``examples/npqs_survey.py``)."""
+    from extent.datasets import report_units
+    from extent.simulate.survey import simulate_survey
+
+    data = simulate_survey("mnar", seed=2002, years=4.0, cap=10,
+                           populations=report_units()["population"].to_numpy(float)).data
+    u, s = folder / "survey-units.csv", folder / "survey.csv"
+    data.units.reset_index()[["unit", "population", "other_stages"]].to_csv(u, index=False)
+    data.responses.drop(columns="cap").to_csv(s, index=False)
+    return str(u), str(s)
+
+
 def report_command(tmp: Path):
     """``extent report`` if the installed CLI has it, else the same fit through the library."""
     probe = subprocess.run([EXTENT, "report", "--help"], capture_output=True, text=True)
@@ -155,8 +169,13 @@ def main(argv=None):
         units, counts = write_s_csvs(tmp)
         runner.cold_warm("estimate S", [EXTENT, "estimate", "--units", units, "--counts", counts],
                          [PY, str(HERE / "reference.py"), "--units", units, "--counts", counts])
-        print("Model fits (warm compile cache), HierarchicalExtent defaults: 4 chains x 1000 draws after 1000 "
-              f"tuning (except {DRAWS}):", flush=True)
+        survey_units, survey = write_survey_csvs(tmp)
+        survey_args = ["--units", survey_units, "--survey", survey, "--years", "4", "--cap", "10"]
+        runner.cold_warm("survey all", [EXTENT, "survey", "--mechanism", "all", *survey_args],
+                         [PY, str(HERE / "survey_reference.py"), *survey_args])
+        print("Model fits (warm compile cache), HierarchicalExtent defaults: 4 chains x 1000 draws after the "
+              f"estimator's tuning (500 steps non-centred, 1000 centred; except {DRAWS}); the reference 1000 + "
+              "1000:", flush=True)
         for impl in ("extent", "reference"):
             folder = tempfile.mkdtemp(prefix=f"bench-fit-{impl}-")
             try:
@@ -166,7 +185,7 @@ def main(argv=None):
                     if impl == "reference" and size == "L" and not args.reference_l:
                         continue
                     n = str(DRAWS.get(size, 1000))
-                    runner.fit(impl, size, folder, "--draws", n, "--tune", n)
+                    runner.fit(impl, size, folder, "--draws", n, *(["--tune", n] if size in DRAWS else []))
                     if impl == "extent" and size == "M":  # the parameterisation the library did not choose
                         runner.fit(impl, size, folder, "--centered", "no")
             finally:
