@@ -398,9 +398,13 @@ class ValidationResult:
         return validation_summary(self.coverage(), self.accuracy(), self.fits())
 
     def markdown(self) -> str:
-        from extent.calibrate.validation_scores import coverage_markdown
+        """All replicates and the margins by dataset, design and ``k`` (the tables of ``docs/validation.md``),
+        then every dataset, design and ``k``."""
+        from extent.calibrate.validation_scores import coverage_markdown, margin_tables, margins_markdown
 
-        return coverage_markdown(self.summary(), self.study.levels)
+        margins = margin_tables(self.estimates(), self.fits(), self.study.levels)
+        return (margins_markdown(margins, self.study.levels) + "\nBy dataset, design and k:\n\n"
+                + coverage_markdown(self.summary(), self.study.levels))
 
     def save(self, out) -> list:
         """Write ``estimates.csv``, ``coverage.csv``, ``accuracy.csv``, ``fits.csv``, ``summary.csv`` (the completed

@@ -147,6 +147,86 @@ def coverage_markdown(summary: pd.DataFrame, levels: tuple[float, ...]) -> str:
     return "\n".join(lines) + "\n"
 
 
+MARGINS = (("dataset",), ("design",), ("k",), ("design", "k"), ("dataset", "k"), ("dataset", "design"))
+"""Groupings of :func:`margin_tables` (every replicate counts once; the docs' tables)."""
+
+
+def _scored(estimates: pd.DataFrame, fits: pd.DataFrame, levels: tuple[float, ...], estimator: str) -> pd.DataFrame:
+    """One row per replicate of ``estimator``: covered at each level, truth below or above the 90% interval, its
+    and the naive estimator's absolute log error, the 90% width over the truth, and whether the fit failed."""
+    key = ["task", "dataset", "design", "k"]
+    est = estimates.assign(abs_log_error=np.abs(np.log((estimates["estimate"] + 0.5) / (estimates["truth"] + 0.5))))
+    naive = est[est["estimator"] == "naive"].set_index(key)["abs_log_error"].rename("naive_error")
+    g = est[est["estimator"] == estimator].join(naive, on=key)
+    y = g["truth"].to_numpy(float)
+    out = g[[*key, "abs_log_error", "naive_error"]].copy()
+    for lv in levels:
+        out[f"covered_{lv:g}"] = (g[f"lower_{lv:g}"] <= y) & (y <= g[f"upper_{lv:g}"])
+    out["below"], out["above"] = y < g["lower_0.9"], y > g["upper_0.9"]
+    out["width"] = (g["upper_0.9"] - g["lower_0.9"]).to_numpy(float) / np.maximum(y, 1.0)
+    failed = (~fits.set_index("task")["converged"].astype(bool)).rename("failed") if len(fits) else None
+    out["failed"] = out["task"].map(failed).fillna(False).astype(bool) if failed is not None else False
+    return out
+
+
+def margin_tables(estimates: pd.DataFrame, fits: pd.DataFrame, levels: tuple[float, ...],
+                  estimator: str = "hierarchical") -> dict[tuple[str, ...], pd.DataFrame]:
+    """The scores of :func:`validation_summary` over all replicates and by each grouping of :data:`MARGINS`:
+    ``n``, coverage at each level (95% Wilson interval at 90%), truth below / above the 90% interval, median
+    absolute log error with the naive estimator's, median 90% width over the truth and failed fits.
+    The key ``()`` is the row of all replicates."""
+    scored = _scored(estimates, fits, levels, estimator)
+    tables = {}
+    for by in ((), *MARGINS):
+        groups = scored.groupby(list(by), sort=True) if by else [((), scored)]
+        rows = []
+        for key, g in groups:
+            key = key if isinstance(key, tuple) else (key,)
+            row = dict(zip(by, key), n=len(g))
+            for lv in levels:
+                row[f"coverage_{lv:g}"] = float(g[f"covered_{lv:g}"].mean())
+            lo, hi = wilson_interval(int(g["covered_0.9"].sum()), len(g))
+            row.update({"coverage_lower_0.9": float(lo), "coverage_upper_0.9": float(hi),
+                        "below": int(g["below"].sum()), "above": int(g["above"].sum()),
+                        "median_abs_log_error": float(g["abs_log_error"].median()),
+                        "naive_median_abs_log_error": float(g["naive_error"].median()),
+                        "median_relative_width_0.9": float(g["width"].median()), "failed": int(g["failed"].sum())})
+            rows.append(row)
+        tables[by] = pd.DataFrame(rows)
+    return tables
+
+
+def margins_markdown(tables: dict[tuple[str, ...], pd.DataFrame], levels: tuple[float, ...]) -> str:
+    """:func:`margin_tables` as the Markdown of ``docs/validation.md``: a sentence on all replicates, then one
+    table per grouping."""
+    a = tables[()].iloc[0]
+    others = ", ".join(f"{lv:.0%} {a[f'coverage_{lv:g}']:.1%}" for lv in levels if lv != 0.9)
+    text = [f"**All {int(a['n']):,} fits**: 90% intervals covered **{a['coverage_0.9']:.1%} "
+            f"({a['coverage_lower_0.9']:.0%}-{a['coverage_upper_0.9']:.0%})** of the true totals; {others}; the "
+            f"truth lay below the interval {int(a['below'])} times and above it {int(a['above'])} times; median "
+            f"absolute log error of the posterior median **{a['median_abs_log_error']:.3f} against the naive "
+            f"estimator's {a['naive_median_abs_log_error']:.3f}**; median 90% width "
+            f"{a['median_relative_width_0.9']:.2f} times the truth; {int(a['failed'])} fits failed their "
+            "diagnostics, kept in the coverage.", ""]
+    for by in MARGINS:
+        head = [*by, "n", *[f"{lv:.0%}" + (" (95% CI)" if lv == 0.9 else "") for lv in levels],
+                "truth below / above interval", "median abs log error (naive)", "median 90% width / truth",
+                "failed fits"]
+        text += [f"By {' and '.join(by)}:", "", "| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+        for _, r in tables[by].iterrows():
+            cells = [str(int(r[b])) if b == "k" else str(r[b]) for b in by] + [str(int(r["n"]))]
+            for lv in levels:
+                c = f"{r[f'coverage_{lv:g}']:.0%}"
+                cells.append(c + (f" ({r['coverage_lower_0.9']:.0%}-{r['coverage_upper_0.9']:.0%})" if lv == 0.9
+                                  else ""))
+            cells += [f"{int(r['below'])} / {int(r['above'])}",
+                      f"{r['median_abs_log_error']:.3f} ({r['naive_median_abs_log_error']:.3f})",
+                      f"{r['median_relative_width_0.9']:.2f}", str(int(r["failed"]))]
+            text.append("| " + " | ".join(cells) + " |")
+        text.append("")
+    return "\n".join(text)
+
+
 def plot_validation_coverage(coverage: pd.DataFrame, *, level: float = 0.9, estimator: str = "hierarchical"):
     """``level`` coverage with Wilson bars by design and ``k``, one panel per dataset (rows of three), a line at
     ``level``; the legend sits above the panels."""

@@ -108,8 +108,10 @@ def tune_option():
 
 def sampling_message(sampler) -> str:
     """What is about to be sampled, for the messages stream."""
-    tune = "the estimator's choice of" if sampler.tune is None else str(sampler.tune)
-    return f"Sampling the hierarchical model: {sampler.chains} chains x ({tune} tune + {sampler.draws} draws)..."
+    if sampler.tune is None:
+        return (f"Sampling the hierarchical model: {sampler.chains} chains x {sampler.draws} draws after the "
+                "estimator's choice of tuning steps...")
+    return f"Sampling the hierarchical model: {sampler.chains} chains x ({sampler.tune} tune + {sampler.draws} draws)..."
 
 
 def _version(value: bool) -> None:

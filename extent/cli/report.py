@@ -65,6 +65,7 @@ def report(
 
     Without --units/--counts: the built-in UK study (its five categories, published figures and claims). The
     table on stdout is the report's estimates.csv."""
+    start = time.perf_counter()
     from extent.data import read_extent_data
     from extent.datasets import load_report
     from extent.estimators import HierarchicalExtent, NaiveScaling
@@ -74,7 +75,6 @@ def report(
     from extent.reporting.sections import model_checks_section, report_sections, sensitivity_section
     from extent.results import unit_noun
 
-    start = time.perf_counter()
     show = output(format_)
     say = show.messages
     rule = disclosure_rule(disclosure_threshold, not disclosure_control)

@@ -252,8 +252,13 @@ def test_serial_validation_tables_files_and_resume(fake, tmp_path):
     paths = {p.name for p in res.save(tmp_path / "out")}
     assert paths >= {"estimates.csv", "coverage.csv", "accuracy.csv", "fits.csv", "study.json", "validation.md",
                      "validation-coverage.png"}
-    md = (tmp_path / "out" / "validation.md").read_text().splitlines()
-    assert md[0].startswith("| dataset | design | k | n | 50% |") and len(md) == 2 + len(summary)
+    md = (tmp_path / "out" / "validation.md").read_text()
+    assert md.startswith("**All 40 fits**: 90% intervals covered")
+    for heading in ("dataset", "design", "k", "design and k", "dataset and k", "dataset and design",
+                    "dataset, design and k"):
+        assert f"\nBy {heading}:\n" in md
+    cells = md.split("By dataset, design and k:")[1].strip().splitlines()
+    assert cells[0].startswith("| dataset | design | k | n | 50% |") and len(cells) == 2 + len(summary)
     meta = json.loads((tmp_path / "out" / "study.json").read_text())
     assert meta["study_id"] == study.id and meta["records"] == 40
     again = run_study(study, serial=True, checkpoint=tmp_path / "ck.jsonl")  # default task for a ValidationStudy
@@ -282,6 +287,32 @@ def test_scores_by_hand():
     assert acc.at[("a", "hierarchical"), "naive_median_abs_log_error"] == pytest.approx(np.log(200.5 / 100.5))
     assert acc.at[("a", "hierarchical"), "median_relative_width_0.9"] == pytest.approx(0.2)
     assert acc.at[("b", "hierarchical"), "median_relative_width_0.9"] == pytest.approx(2.0)
+
+
+def test_margin_tables_by_hand():
+    """The docs' tables: all replicates and each margin, every replicate once, failed fits from fits.csv."""
+    from extent.calibrate.validation_scores import margin_tables, margins_markdown
+
+    rows, task = [], 0
+    for dataset, truths, lows in (("a", [100, 100, 100, 100], [90, 90, 85, 50]), ("b", [10, 10], [5, 11])):
+        for t, lo in zip(truths, lows):
+            common = {"task": task, "dataset": dataset, "design": "random", "k": 2, "truth": t}
+            rows.append({**common, "estimator": "hierarchical", "estimate": lo + 10, "lower_0.9": lo,
+                         "upper_0.9": lo + 20})
+            rows.append({**common, "estimator": "naive", "estimate": 2.0 * t, "lower_0.9": None, "upper_0.9": None})
+            task += 1
+    fits = pd.DataFrame({"task": range(6), "converged": [True] * 5 + [False]})
+    tables = margin_tables(pd.DataFrame(rows), fits, (0.9,))
+    everything = tables[()].iloc[0]
+    assert everything["n"] == 6 and everything["coverage_0.9"] == pytest.approx(4 / 6)
+    assert (everything["below"], everything["above"], everything["failed"]) == (1, 1, 1)
+    assert everything["naive_median_abs_log_error"] == pytest.approx(np.log(200.5 / 100.5))
+    by_dataset = tables[("dataset",)].set_index("dataset")
+    assert by_dataset.at["a", "coverage_0.9"] == 0.75 and by_dataset.at["b", "failed"] == 1
+    assert by_dataset.at["b", "median_relative_width_0.9"] == pytest.approx(2.0)
+    md = margins_markdown(tables, (0.9,))
+    assert md.startswith("**All 6 fits**: 90% intervals covered **66.7% (30%-90%)**")
+    assert "| random | 2 | 6 | 67% (30%-90%) | 1 / 1 |" in md
 
 
 # -- the command ----------------------------------------------------------------------------------------------
