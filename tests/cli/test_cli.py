@@ -543,3 +543,14 @@ def test_the_command_loads_no_heavy_dependency_before_a_fit():
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.split("\n")
     assert out[0] == ""
     assert out[1] == "2 "  # the missing file is an input error (exit 2), found before PyMC loads
+
+
+def test_survey_option_defaults_are_the_survey_samplers():
+    """The command's defaults are read without importing the survey estimator (PyMC); they must still be its."""
+    import typer.main
+
+    from extent.estimators.survey import DEFAULT_SAMPLER
+
+    params = {p.name: p.default for p in typer.main.get_command(app).commands["survey"].params}
+    assert (params["draws"], params["chains"], params["seed"], params["tune"], params["target_accept"]) == (
+        DEFAULT_SAMPLER.draws, DEFAULT_SAMPLER.chains, DEFAULT_SAMPLER.random_seed, DEFAULT_SAMPLER.tune, None)
