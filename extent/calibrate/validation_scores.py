@@ -41,6 +41,27 @@ def _weighted_median(x: np.ndarray, w: np.ndarray) -> float:
     return float(x[order][np.searchsorted(cum, 0.5 * cum[-1])])
 
 
+def _abs_log_error(estimate, truth):
+    """``|log((estimate + 0.5) / (truth + 0.5))|``, the point error of every table here."""
+    return np.abs(np.log((estimate + 0.5) / (truth + 0.5)))
+
+
+def _relative_width(lower, upper, truth):
+    """Interval width over the truth (at least 1)."""
+    return (upper - lower) / np.maximum(truth, 1.0)
+
+
+def _coverage_cells(row, levels: tuple[float, ...]) -> list[str]:
+    """Coverage at each level as Markdown cells, the 90% one with its 95% Wilson interval."""
+    cells = []
+    for lv in levels:
+        c = f"{row[f'coverage_{lv:g}']:.0%}"
+        if lv == 0.9:
+            c += f" ({row['coverage_lower_0.9']:.0%}-{row['coverage_upper_0.9']:.0%})"
+        cells.append(c)
+    return cells
+
+
 def _pooled(frame: pd.DataFrame) -> pd.DataFrame:
     """``frame`` with per-row weights, plus its rows pooled over datasets (plain and equal-weight)."""
     frame = frame.assign(weight=1.0)
@@ -75,11 +96,11 @@ def validation_accuracy(estimates: pd.DataFrame, width_level: float = 0.9) -> pd
     with the naive estimator's median |log error| on the same replicates."""
     rows = []
     est = _pooled(estimates)
-    est = est.assign(abs_log_error=np.abs(np.log((est["estimate"] + 0.5) / (est["truth"] + 0.5))),
+    est = est.assign(abs_log_error=_abs_log_error(est["estimate"], est["truth"]),
                      relative_error=(est["estimate"] - est["truth"]) / np.maximum(est["truth"], 1.0))
     lo, hi = f"lower_{width_level:g}", f"upper_{width_level:g}"
     if lo in est:
-        est["relative_width"] = (est[hi].astype(float) - est[lo].astype(float)) / np.maximum(est["truth"], 1.0)
+        est["relative_width"] = _relative_width(est[lo].astype(float), est[hi].astype(float), est["truth"])
     else:
         est["relative_width"] = np.nan
     naive = {key: _weighted_median(g["abs_log_error"].to_numpy(float), g["weight"].to_numpy(float))
@@ -133,12 +154,7 @@ def coverage_markdown(summary: pd.DataFrame, levels: tuple[float, ...]) -> str:
             "90% width", "failed fits"]
     lines = ["| " + " | ".join(head) + " |", "|" + "|".join(["---"] * 3 + ["---:"] * (len(head) - 3)) + "|"]
     for _, r in summary.iterrows():
-        cells = []
-        for lv in levels:
-            c = f"{r[f'coverage_{lv:g}']:.0%}"
-            if lv == 0.9:
-                c += f" ({r['coverage_lower_0.9']:.0%}-{r['coverage_upper_0.9']:.0%})"
-            cells.append(c)
+        cells = _coverage_cells(r, levels)
         failed = "-" if pd.isna(r.get("fits")) else f"{int(r['failed_diagnostics'])}/{int(r['fits'])}"
         lines.append("| " + " | ".join([
             str(r["dataset"]), str(r["design"]), str(int(r["k"])), str(int(r["n"])), *cells,
@@ -155,7 +171,7 @@ def _scored(estimates: pd.DataFrame, fits: pd.DataFrame, levels: tuple[float, ..
     """One row per replicate of ``estimator``: covered at each level, truth below or above the 90% interval, its
     and the naive estimator's absolute log error, the 90% width over the truth, and whether the fit failed."""
     key = ["task", "dataset", "design", "k"]
-    est = estimates.assign(abs_log_error=np.abs(np.log((estimates["estimate"] + 0.5) / (estimates["truth"] + 0.5))))
+    est = estimates.assign(abs_log_error=_abs_log_error(estimates["estimate"], estimates["truth"]))
     naive = est[est["estimator"] == "naive"].set_index(key)["abs_log_error"].rename("naive_error")
     g = est[est["estimator"] == estimator].join(naive, on=key)
     y = g["truth"].to_numpy(float)
@@ -163,9 +179,9 @@ def _scored(estimates: pd.DataFrame, fits: pd.DataFrame, levels: tuple[float, ..
     for lv in levels:
         out[f"covered_{lv:g}"] = (g[f"lower_{lv:g}"] <= y) & (y <= g[f"upper_{lv:g}"])
     out["below"], out["above"] = y < g["lower_0.9"], y > g["upper_0.9"]
-    out["width"] = (g["upper_0.9"] - g["lower_0.9"]).to_numpy(float) / np.maximum(y, 1.0)
-    failed = (~fits.set_index("task")["converged"].astype(bool)).rename("failed") if len(fits) else None
-    out["failed"] = out["task"].map(failed).fillna(False).astype(bool) if failed is not None else False
+    out["width"] = _relative_width(g["lower_0.9"].to_numpy(float), g["upper_0.9"].to_numpy(float), y)
+    converged = fits.set_index("task")["converged"].astype(bool) if len(fits) else pd.Series(dtype=bool)
+    out["failed"] = ~out["task"].map(converged).fillna(True).astype(bool)
     return out
 
 
@@ -215,10 +231,7 @@ def margins_markdown(tables: dict[tuple[str, ...], pd.DataFrame], levels: tuple[
         text += [f"By {' and '.join(by)}:", "", "| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
         for _, r in tables[by].iterrows():
             cells = [str(int(r[b])) if b == "k" else str(r[b]) for b in by] + [str(int(r["n"]))]
-            for lv in levels:
-                c = f"{r[f'coverage_{lv:g}']:.0%}"
-                cells.append(c + (f" ({r['coverage_lower_0.9']:.0%}-{r['coverage_upper_0.9']:.0%})" if lv == 0.9
-                                  else ""))
+            cells += _coverage_cells(r, levels)
             cells += [f"{int(r['below'])} / {int(r['above'])}",
                       f"{r['median_abs_log_error']:.3f} ({r['naive_median_abs_log_error']:.3f})",
                       f"{r['median_relative_width_0.9']:.2f}", str(int(r["failed"]))]
