@@ -96,6 +96,43 @@ def test_compiled_model_depends_on_data_only_through_pm_data(mechanism):
     assert a.compile_logp()(point) == pytest.approx(logp_b, rel=1e-12)
 
 
+_COMPILE_KEYS = """
+import warnings; warnings.filterwarnings("ignore")
+from nutpie.compile_pymc import _make_functions
+from extent.inference.cache import _inner_cache_key, compile_scope
+from extent.models.survey.builder import build_joint_model, build_survey_model
+from extent.simulate.survey import simulate_survey
+sim = simulate_survey("mar", seed=1, n_searched=5)
+for model in [build_survey_model(sim.data, mechanism="mnar"),
+              build_joint_model(sim.records, sim.data, category="cases", mechanism="mar")]:
+    with compile_scope():
+        fns = _make_functions(model, mode="NUMBA", compute_grad=True, join_expanded=True,
+                              pymc_initial_point_fn=None, var_names=None)[2:4]
+    asserts = sum("Assert" in str(n.op) for n in fns[0].maker.fgraph.apply_nodes)
+    print(*[_inner_cache_key(f) for f in fns], asserts)
+"""
+
+
+@pytest.mark.sampling
+def test_survey_compile_key_is_the_same_in_every_process():
+    """The compiled log density's disk-cache key does not change between processes.
+
+    Arrays of one dim used to get PyTensor broadcast checks whose order followed a set of variables, so every
+    new process missed the disk cache and recompiled each survey model (13-19 s); declaring them one length
+    removes the checks. Needs PyTensor's numba compile (not sampling), hence this tier.
+    """
+    import subprocess
+    import sys
+
+    runs = [subprocess.run([sys.executable, "-c", _COMPILE_KEYS], capture_output=True, text=True, check=True)
+            .stdout.split("\n") for _ in range(2)]
+    assert runs[0] == runs[1]
+    for line in filter(None, runs[0]):
+        logp_key, expand_key, asserts = line.split()
+        assert "None" not in (logp_key, expand_key)  # cacheable at all
+        assert asserts == "0"
+
+
 def _returns_logp(model, point):
     return float(model.compile_logp(vars=[model["returned"]], sum=True)(point))
 

@@ -99,7 +99,10 @@ def _unit_layer(survey: SurveyData, mechanism: str, p: dict[str, Prior], fixed: 
 
 def _response_layer(survey: SurveyData, mechanism: str, p, fixed, unit_z, covariates) -> None:
     r = survey.responses
-    s_idx = pm.Data("surveyed_index", _positions(survey, r["unit"]), dims="surveyed")
+    responded, s_idx = _same_length(
+        pm.Data("responded_data", r["responded"].to_numpy(np.int64), dims="surveyed"),
+        pm.Data("surveyed_index", _positions(survey, r["unit"]), dims="surveyed"),
+    )
     logit = _parameter(p, "response_intercept", fixed) + pt.zeros(s_idx.shape[0])
     if mechanism != "mcar" and covariates is not None:
         response_coef = _parameter(p, "response_coef", fixed, dims="covariate")
@@ -109,8 +112,18 @@ def _response_layer(survey: SurveyData, mechanism: str, p, fixed, unit_z, covari
     if mechanism == "delta":
         _parameter(p, "delta", fixed)
     prob = pm.Deterministic("response_prob", pm.math.sigmoid(logit), dims="surveyed")
-    responded = pm.Data("responded_data", r["responded"].to_numpy(np.int64), dims="surveyed")
     _observed_dims(pm.Bernoulli("responded", p=prob, observed=responded), "surveyed")
+
+
+def _same_length(*data):
+    """The ``pm.Data`` of one dim, each declared as long as the first through one shared length variable.
+
+    Without it PyTensor cannot know that they have the same length and inserts broadcast checks between
+    them, in an order that differs between processes (it iterates over a set of variables); the compiled
+    code's cache key then differs too, and every process recompiled the survey models (13-19 s each).
+    """
+    n = data[0].shape[0]
+    return tuple(pt.specify_shape(d, (n,)) for d in data)
 
 
 def _observed_dims(rv, dim: str):
@@ -126,12 +139,14 @@ def _observed_dims(rv, dim: str):
 
 def _returns_layer(survey: SurveyData, log_caseload, *, censored: bool) -> None:
     r = survey.responses[survey.responses["responded"] == 1]
-    idx = pm.Data("responder_index", _positions(survey, r["unit"]), dims="responder")
-    mu = pt.exp(log_caseload[idx])
-    returned = pm.Data("returned_data", r["returned"].to_numpy(np.int64), dims="responder")
+    data = [pm.Data("returned_data", r["returned"].to_numpy(np.int64), dims="responder"),
+            pm.Data("responder_index", _positions(survey, r["unit"]), dims="responder")]
     if censored:
-        cap = pm.Data("cap", r["cap"].to_numpy(float), dims="responder")
-        rv = censored_poisson("returned", mu, cap, observed=returned, terms=_terms(survey))
+        data.append(pm.Data("cap", r["cap"].to_numpy(float), dims="responder"))
+    returned, idx, *cap = _same_length(*data)
+    mu = pt.exp(log_caseload[idx])
+    if censored:
+        rv = censored_poisson("returned", mu, cap[0], observed=returned, terms=_terms(survey))
     else:
         rv = pm.Poisson("returned", mu, observed=returned)
     _observed_dims(rv, "responder")
@@ -236,8 +251,8 @@ def build_joint_model(
         log_caseload = pm.Deterministic("log_caseload", eta + survey_exposure + survey_effect, dims="unit")
         _response_layer(survey, mechanism, p, fixed, unit_z, covariates)
         _returns_layer(survey, log_caseload, censored=True)
-        f_idx = pm.Data("searched_index", _positions(survey, searched), dims="searched_unit")
-        cases = pm.Data("cases_data", cases, dims="searched_unit")
+        cases, f_idx = _same_length(pm.Data("cases_data", cases, dims="searched_unit"),
+                                    pm.Data("searched_index", _positions(survey, searched), dims="searched_unit"))
         _observed_dims(pm.Poisson("cases", pt.exp(log_record[f_idx]), observed=cases), "searched_unit")
     return model
 
