@@ -95,53 +95,61 @@ def negative_binomial_log_mean(name: str, eta, alpha, *, observed, dims=None, ta
         dims=dims,
     )
 
-def series_terms(max_cap: float) -> int:
-    """Terms of the two series in :func:`log_at_least` for caps up to ``max_cap`` (error < 1e-12).
+def series_terms(max_cap: float) -> tuple[int, int]:
+    """Terms of the upper and the lower series of :func:`log_at_least` for caps up to ``max_cap`` (error < 1e-13).
 
-    Near ``mu = cap`` the terms fall like ``exp(-k^2 / (2 cap))``, so about ``7.5 sqrt(cap)`` are needed.
+    Near ``mu = cap`` the terms of both fall like ``exp(-k^2 / (2 cap))``, so ``16 + 8 sqrt(cap)`` are
+    enough (``exp(-32)`` at the last); the lower series has at most ``cap`` terms, so it is exact with that many.
     """
-    return int(40 + 8 * np.sqrt(max(float(max_cap), 1.0)))
+    cap = max(float(max_cap), 1.0)
+    up = int(16 + 8 * np.sqrt(cap))
+    return up, min(up, int(np.ceil(cap)))
 
 
-def log_at_least(cap, mu, terms: int = 200):
+def log_at_least(cap, mu, terms: int | tuple[int, int] = 200):
     """``log P(Y >= cap)`` for ``Y ~ Poisson(mu)``, stable in both tails (``cap >= 1``), finite gradients.
 
     PyMC's Poisson ``logccdf`` is ``log1mexp(logcdf)`` and loses all precision (NaN gradients) when ``mu`` is
     far below the cap. Below the cap (``mu < cap``) the upper series ``P(Y >= c) = pmf(c) * sum_k mu^k c! /
     (c + k)!`` is summed; at or above it ``1 - P(Y <= c - 1)`` with the lower series ``P(Y <= c - 1) =
     pmf(c - 1) * sum_{j < c} (c - 1)! / ((c - 1 - j)! mu^j)``, which is at most about one half there. Both
-    series have ratios below one; ``terms`` (see :func:`series_terms`) bounds their length. Only elementary
-    operations are used (no ``gammainc``), so the compiled log density can be cached.
+    series have ratios below one; ``terms`` bounds their length (one number for both, or the upper and the
+    lower series' from :func:`series_terms`). Only elementary operations are used (no ``gammainc``), so the
+    compiled log density can be cached.
     """
+    up_terms, down_terms = (terms, terms) if np.ndim(terms) == 0 else terms
     cap, mu = pt.as_tensor(cap), pt.as_tensor(mu)
-    k = pt.arange(terms)
+    k = pt.arange(up_terms)
     mu_lo = pt.minimum(mu, cap)
     up = k * pt.log(mu_lo)[..., None] - (pt.gammaln(cap[..., None] + k + 1) - pt.gammaln(cap + 1)[..., None])
     below = cap * pt.log(mu_lo) - mu_lo - pt.gammaln(cap + 1) + pt.logsumexp(up, axis=-1)
     mu_hi = pt.maximum(mu, cap)
-    down = (pt.gammaln(cap)[..., None] - pt.gammaln(pt.maximum(cap[..., None] - k, 1.0))
-            - k * pt.log(mu_hi)[..., None])
-    down = pt.switch(k <= (cap - 1)[..., None], down, -np.inf)
+    j = pt.arange(down_terms)
+    down = (pt.gammaln(cap)[..., None] - pt.gammaln(pt.maximum(cap[..., None] - j, 1.0))
+            - j * pt.log(mu_hi)[..., None])
+    down = pt.switch(j <= (cap - 1)[..., None], down, -np.inf)
     log_cdf = (cap - 1) * pt.log(mu_hi) - mu_hi - pt.gammaln(cap) + pt.logsumexp(down, axis=-1)
     return pt.switch(mu < cap, below, pt.log1mexp(log_cdf))
 
 
-def _capped_poisson_logp(value, mu, cap, terms: int = 200):
-    """Poisson below the cap, ``log P(Y >= cap)`` at the cap (right-censoring)."""
-    at_cap = pt.ge(value, cap)
-    tail = log_at_least(pt.switch(at_cap, cap, 1.0), pt.switch(at_cap, mu, 1.0), terms)
+def _capped_poisson_logp(value, mu, cap, terms: int | tuple[int, int] = 200):
+    """Poisson below the cap, ``log P(Y >= cap)`` at the cap (right-censoring); ``mu`` and ``cap`` have
+    ``value``'s shape (one dimension)."""
+    # the series only where a return is at its cap (a few responders): its cost is most of the log density's
+    (capped,) = pt.nonzero(pt.ge(value, cap))
+    tail = log_at_least(cap[capped], mu[capped], terms)
     exact = pm.logp(pm.Poisson.dist(mu), value)
-    return pt.switch(at_cap, tail, exact)
+    return pt.set_subtensor(exact[capped], tail)
 
 
 def _capped_poisson_random(mu, cap, rng=None, size=None):
     return np.minimum(rng.poisson(mu, size=size), cap)
 
 
-def censored_poisson(name: str, mu, cap, *, observed, terms: int):
+def censored_poisson(name: str, mu, cap, *, observed, terms: tuple[int, int]):
     """An observed Poisson right-censored at ``cap``: exact below it, ``log P(Y >= cap)`` at it (``pm.CustomDist``).
 
-    ``terms`` bounds the series of :func:`log_at_least` (:func:`series_terms` of the largest finite cap).
+    ``terms`` bounds the two series of :func:`log_at_least` (:func:`series_terms` of the largest finite cap).
     """
     return pm.CustomDist(name, mu, cap, logp=functools.partial(_capped_poisson_logp, terms=terms),
                          random=_capped_poisson_random, dtype="int64", observed=observed)

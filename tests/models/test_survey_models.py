@@ -17,7 +17,7 @@ from typer.testing import CliRunner
 
 from extent.data import ExtentData, SurveyData
 from extent.exceptions import ConfigError, DataValidationError
-from extent.models.likelihood import log_at_least
+from extent.models.likelihood import log_at_least, series_terms
 from extent.models.survey.builder import build_joint_model, build_survey_model
 from extent.models.survey.mechanisms import DEFAULT_PRIORS
 from extent.models.survey.predict import survey_totals
@@ -151,19 +151,34 @@ def test_returns_at_the_cap_are_right_censored(small):
     face_value = stats.poisson.logpmf([3, 10, 0], mu).sum()
     assert _returns_logp(naive, point) == pytest.approx(face_value, rel=1e-10)
     assert m["cap"].get_value().tolist() == [10.0, 10.0, 10.0]
+    # the gradient too (the series runs only where a return is at its cap): against central differences
+    z = m.rvs_to_values[m["unit_z"]]
+    grad = m.compile_fn(pytensor.grad(m.logp(vars=[m["returned"]]), z), inputs=[*m.value_vars],
+                        on_unused_input="ignore")(point)
+    h = 1e-6
+    for i in range(4):
+        step = np.eye(4)[i] * h
+        numeric = (_returns_logp(m, point | {"unit_z": point["unit_z"] + step})
+                   - _returns_logp(m, point | {"unit_z": point["unit_z"] - step})) / (2 * h)
+        assert grad[i] == pytest.approx(numeric, rel=1e-6, abs=1e-8)
 
 
-def test_log_at_least_is_exact_and_has_finite_gradients():
+@pytest.mark.parametrize("cap", [1.0, 2.0, 10.0, 37.0, 100.0, 1000.0])
+def test_log_at_least_is_exact_and_has_finite_gradients(cap):
+    """With the series lengths the survey model uses (``series_terms``), worst near ``mu = cap``."""
     x, c = pt.dvector("x"), pt.dvector("c")
-    lp = log_at_least(c, pt.exp(x))
+    lp = log_at_least(c, pt.exp(x), series_terms(cap))
     f = pytensor.function([x, c], [lp, pytensor.grad(lp.sum(), x)])
-    for cap in (1.0, 10.0, 100.0, 1000.0):
-        xs = np.linspace(-3, 10, 27)
-        value, grad = f(xs, np.full_like(xs, cap))
-        ref = stats.poisson.logsf(cap - 1, np.exp(xs))
-        ok = np.isfinite(ref)
-        np.testing.assert_allclose(value[ok], ref[ok], rtol=1e-9, atol=1e-12)
-        assert np.isfinite(grad).all()
+    xs = np.concatenate([np.linspace(-3, 10, 27), np.log(cap) + np.linspace(-0.3, 0.3, 13)])
+    value, grad = f(xs, np.full_like(xs, cap))
+    ref = stats.poisson.logsf(cap - 1, np.exp(xs))
+    ok = np.isfinite(ref)
+    np.testing.assert_allclose(value[ok], ref[ok], rtol=1e-12, atol=1e-13)
+    assert np.isfinite(grad).all()
+    # a cap below the largest one (fewer lower-series terms than it has) is exact too
+    if cap > 2:
+        value, _ = f(xs, np.full_like(xs, 2.0))
+        np.testing.assert_allclose(value, stats.poisson.logsf(1, np.exp(xs)), rtol=1e-12, atol=1e-13)
 
 
 def test_fixed_parameters_and_bad_settings(small):

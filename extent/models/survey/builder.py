@@ -152,7 +152,7 @@ def _returns_layer(survey: SurveyData, log_caseload, *, censored: bool) -> None:
     _observed_dims(rv, "responder")
 
 
-def _terms(survey: SurveyData) -> int:
+def _terms(survey: SurveyData) -> tuple[int, int]:
     caps = survey.responses["cap"].to_numpy(float)
     return series_terms(float(caps[np.isfinite(caps)].max(initial=1.0)))
 
