@@ -163,6 +163,19 @@ def test_returns_at_the_cap_are_right_censored(small):
         assert grad[i] == pytest.approx(numeric, rel=1e-6, abs=1e-8)
 
 
+@pytest.mark.parametrize("returned", [[3, None, 4, 0], [10, None, 10, 10]], ids=["none-capped", "all-capped"])
+def test_censored_returns_with_no_or_every_return_at_the_cap(returned):
+    units = pd.DataFrame({"unit": ["a", "b", "c", "d"], "population": [1e6, 2e6, 5e5, 1e6]})
+    s = SurveyData.from_frames(units, pd.DataFrame({"unit": list("abcd"), "responded": [1, 0, 1, 1],
+                                                    "returned": returned}), cap=10, years=4)
+    m = build_survey_model(s, mechanism="mcar")
+    point = m.initial_point() | {"log_rate": 0.5}
+    mu = np.exp(0.5 + np.log(np.array([1e6, 5e5, 1e6]) * 4 / 1e5))
+    y = np.array([r for r in returned if r is not None])
+    expected = np.where(y >= 10, stats.poisson.logsf(9, mu), stats.poisson.logpmf(y, mu)).sum()
+    assert _returns_logp(m, point) == pytest.approx(expected, rel=1e-10)
+
+
 @pytest.mark.parametrize("cap", [1.0, 2.0, 10.0, 37.0, 100.0, 1000.0])
 def test_log_at_least_is_exact_and_has_finite_gradients(cap):
     """With the series lengths the survey model uses (``series_terms``), worst near ``mu = cap``."""
