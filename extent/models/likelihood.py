@@ -106,18 +106,17 @@ def series_terms(max_cap: float) -> tuple[int, int]:
     return up, min(up, int(np.ceil(cap)))
 
 
-def log_at_least(cap, mu, terms: int | tuple[int, int] = 200):
+def log_at_least(cap, mu, terms: tuple[int, int]):
     """``log P(Y >= cap)`` for ``Y ~ Poisson(mu)``, stable in both tails (``cap >= 1``), finite gradients.
 
     PyMC's Poisson ``logccdf`` is ``log1mexp(logcdf)`` and loses all precision (NaN gradients) when ``mu`` is
     far below the cap. Below the cap (``mu < cap``) the upper series ``P(Y >= c) = pmf(c) * sum_k mu^k c! /
     (c + k)!`` is summed; at or above it ``1 - P(Y <= c - 1)`` with the lower series ``P(Y <= c - 1) =
     pmf(c - 1) * sum_{j < c} (c - 1)! / ((c - 1 - j)! mu^j)``, which is at most about one half there. Both
-    series have ratios below one; ``terms`` bounds their length (one number for both, or the upper and the
-    lower series' from :func:`series_terms`). Only elementary operations are used (no ``gammainc``), so the
-    compiled log density can be cached.
+    series have ratios below one; ``terms`` bounds their lengths (upper, lower: :func:`series_terms`). Only
+    elementary operations are used (no ``gammainc``), so the compiled log density can be cached.
     """
-    up_terms, down_terms = (terms, terms) if np.ndim(terms) == 0 else terms
+    up_terms, down_terms = terms
     cap, mu = pt.as_tensor(cap), pt.as_tensor(mu)
     k = pt.arange(up_terms)
     mu_lo = pt.minimum(mu, cap)
@@ -132,7 +131,7 @@ def log_at_least(cap, mu, terms: int | tuple[int, int] = 200):
     return pt.switch(mu < cap, below, pt.log1mexp(log_cdf))
 
 
-def _capped_poisson_logp(value, mu, cap, terms: int | tuple[int, int] = 200):
+def _capped_poisson_logp(value, mu, cap, terms: tuple[int, int]):
     """Poisson below the cap, ``log P(Y >= cap)`` at the cap (right-censoring); ``mu`` and ``cap`` have
     ``value``'s shape (one dimension)."""
     # the series only where a return is at its cap (a few responders): its cost is most of the log density's
